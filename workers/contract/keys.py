@@ -21,6 +21,7 @@ from typing import Final
 
 PREFIX: Final = "taskport:"
 CELERY_META_PREFIX: Final = "celery-task-meta-"
+INDEX_PREFIX: Final = f"{PREFIX}idx:"
 
 
 def celery_meta(task_id: str) -> str:
@@ -33,15 +34,15 @@ def task_record(task_id: str) -> str:
 
 
 def tenant_index(tenant: str) -> str:
-    return f"{PREFIX}idx:{tenant}"
+    return f"{INDEX_PREFIX}{tenant}"
 
 
 def tenant_state_index(tenant: str, state: str) -> str:
-    return f"{PREFIX}idx:{tenant}:state:{state}"
+    return f"{INDEX_PREFIX}{tenant}:state:{state}"
 
 
 def tenant_task_index(tenant: str, task_name: str) -> str:
-    return f"{PREFIX}idx:{tenant}:task:{task_name}"
+    return f"{INDEX_PREFIX}{tenant}:task:{task_name}"
 
 
 def cancel_flag(task_id: str) -> str:

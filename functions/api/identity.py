@@ -1,0 +1,49 @@
+"""Who is calling: tenant and scopes from the JWT claims as HTTP API delivers them.
+
+HTTP API passes every claim as a string (numbers and arrays stringified); ``scope`` is
+space-separated and carries the issuer's prefix (``taskport/tasks:write``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from functions.api.errors import ApiError
+from workers.contract import scopes as scope_names
+from workers.contract.headers import SYSTEM_TENANT
+from workers.contract.settings import core_settings
+
+
+@dataclass(frozen=True)
+class Identity:
+    tenant: str
+    scopes: frozenset[str]
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes or scope_names.ADMIN in self.scopes
+
+    def require(self, scope: str) -> None:
+        if not self.has(scope):
+            raise ApiError(403, "forbidden", f"this call needs the '{scope}' scope")
+
+    def can_read(self, owner: str) -> bool:
+        """Every read is scoped to the caller's tenant; system tasks need ops:read."""
+        if owner == self.tenant:
+            return True
+        return owner == SYSTEM_TENANT and self.has(scope_names.OPS_READ)
+
+
+def identity_from_event(raw_event: dict[str, Any]) -> Identity:
+    claims = (
+        ((raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
+    ).get("claims") or {}
+    tenant = str(claims.get("tenant") or claims.get("sub") or "")
+    if not tenant:
+        raise ApiError(401, "unauthorized", "the token carries no tenant or sub claim")
+    prefix = core_settings().scope_prefix
+    granted = set()
+    for item in str(claims.get("scope") or "").split():
+        if item.startswith(prefix):
+            granted.add(item[len(prefix) :])
+    return Identity(tenant=tenant, scopes=frozenset(granted))

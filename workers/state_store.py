@@ -1,0 +1,57 @@
+"""Worker-side writes to the task record and its indexes (one Lua call per change)."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from workers.contract import keys, records, scripts
+
+if TYPE_CHECKING:
+    import redis
+
+_client: tuple[int, redis.Redis, Any] | None = None
+
+
+def state_client() -> redis.Redis:
+    """One client per process, created after fork (prefork children must not share it)."""
+    global _client  # noqa: PLW0603 - a per-process cache keyed by pid
+    pid = os.getpid()
+    if _client is None or _client[0] != pid:
+        import redis  # noqa: PLC0415
+
+        from workers.app import app  # noqa: PLC0415 - the configured URL lives there
+
+        client = redis.Redis.from_url(
+            app.conf.broker_url,
+            decode_responses=True,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=25,
+        )
+        _client = (pid, client, client.register_script(scripts.SET_STATE))
+    return _client[1]
+
+
+def set_state(task_id: str, state: str, **fields: Any) -> str | None:
+    """Move the task's record to ``state``; returns the previous state (None: no record)."""
+    argv: list[Any] = [task_id, state, keys.INDEX_PREFIX]
+    for name, value in fields.items():
+        argv.extend((name, value))
+    state_client()
+    assert _client is not None
+    prev = _client[2](keys=[keys.task_record(task_id)], args=argv)
+    return prev or None
+
+
+def mark_started(task_id: str) -> None:
+    set_state(task_id, records.STARTED, **{records.F_STARTED: time.time(), records.F_ATTEMPTS: 1})
+
+
+def mark_finished(task_id: str, state: str) -> None:
+    set_state(task_id, state, **{records.F_FINISHED: time.time()})
+
+
+def is_cancelled(task_id: str) -> bool:
+    return bool(state_client().exists(keys.cancel_flag(task_id)))

@@ -1,0 +1,140 @@
+"""The base class every catalog task runs on, and the decorator that applies the catalog.
+
+Tasks stay thin: validate kwargs against the catalog model, check the durable cancel flag
+before running (so a cancel survives a restart of every worker: no reliance on revoke
+lists held in worker memory), retry per the catalog's policy, report progress, and offer
+``checkpoint()`` for long tasks to stop cooperatively.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+from collections.abc import Callable
+from functools import cache
+from typing import Any, TypeVar
+
+from celery import Task
+from celery.exceptions import Ignore
+from pydantic import ValidationError
+
+from workers import catalog, state_store
+from workers.contract import headers, records
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class TaskCancelled(Exception):  # noqa: N818 - reads as what happened
+    """Raised by ``checkpoint()`` when the task was cancelled; ends the task as REVOKED."""
+
+
+class InvalidArguments(ValueError):
+    """The message's kwargs do not match the catalog model; never retried."""
+
+
+class MissingTenant(RuntimeError):
+    """The task needs a tenant and the message has no ``tenant`` header."""
+
+
+@cache
+def _resolve(dotted: str) -> type[BaseException]:
+    module, _, name = dotted.rpartition(".")
+    found = getattr(importlib.import_module(module), name)
+    if not (isinstance(found, type) and issubclass(found, BaseException)):
+        raise TypeError(f"{dotted} is not an exception class")
+    return found
+
+
+class TaskportTask(Task):  # type: ignore[misc]
+    """Catalog-driven behaviour around a task's ``run``."""
+
+    spec: catalog.TaskSpec
+    abstract = True
+
+    @property
+    def tenant(self) -> str | None:
+        return getattr(self.request, headers.TENANT_HEADER, None)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        task_id = self.request.id
+        if task_id and state_store.is_cancelled(task_id):
+            self._end_revoked("cancelled before start")
+        if args:
+            raise InvalidArguments(f"{self.name} takes keyword arguments only")
+        try:
+            validated = self.spec.args_model.model_validate(kwargs)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'args'}: {e['msg']}" for e in exc.errors()
+            )
+            raise InvalidArguments(f"invalid arguments for {self.name}: {problems}") from None
+        if self.spec.requires_tenant and not self.tenant:
+            raise MissingTenant(f"{self.name} needs a '{headers.TENANT_HEADER}' message header")
+        try:
+            return self.run(**validated.model_dump())
+        except TaskCancelled:
+            self._end_revoked("cancelled at checkpoint")
+        except Exception as exc:
+            self._maybe_retry(exc)
+            raise
+
+    def _maybe_retry(self, exc: Exception) -> None:
+        policy = self.spec.retry
+        retry_on = tuple(_resolve(name) for name in policy.retry_on)
+        if not retry_on or not isinstance(exc, retry_on):
+            return
+        if self.request.retries >= policy.max_retries:
+            return
+        countdown = policy.delay_for(self.request.retries, random.random())  # noqa: S311
+        raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries)
+
+    def _end_revoked(self, reason: str) -> None:
+        from celery.exceptions import TaskRevokedError  # noqa: PLC0415
+
+        self.backend.mark_as_revoked(self.request.id, reason, request=self.request)
+        state_store.mark_finished(self.request.id, records.REVOKED)
+        log.info("task %s %s", self.request.id, reason)
+        raise Ignore(str(TaskRevokedError(reason)))
+
+    def checkpoint(self) -> None:
+        """Call between units of work: stops the task here if it was cancelled."""
+        if self.request.id and state_store.is_cancelled(self.request.id):
+            raise TaskCancelled(self.request.id)
+
+    def progress(self, percent: float, message: str = "") -> None:
+        """Report progress (visible in GET /v1/tasks/{id}) and honour a cancel."""
+        percent = max(0.0, min(100.0, float(percent)))
+        message = message[: records.MAX_PROGRESS_MESSAGE]
+        self.update_state(state=records.PROGRESS, meta={"percent": percent, "message": message})
+        state_store.set_state(
+            self.request.id,
+            records.PROGRESS,
+            **{records.F_PROGRESS_PERCENT: percent, records.F_PROGRESS_MESSAGE: message},
+        )
+        self.checkpoint()
+
+
+def catalog_task(app: Any, name: str) -> Callable[[F], Any]:
+    """Register ``fn`` as the catalog task ``name`` with its queue, limits and policy."""
+    spec = catalog.TASKS[name]
+
+    def register(fn: F) -> Any:
+        return app.task(
+            fn,
+            name=name,
+            bind=True,
+            base=TaskportTask,
+            spec=spec,
+            queue=spec.queue,
+            soft_time_limit=spec.soft_time_limit,
+            time_limit=spec.time_limit,
+            acks_late=True,
+            reject_on_worker_lost=True,
+            # Retries are decided in TaskportTask from the catalog's policy.
+            max_retries=spec.retry.max_retries,
+        )
+
+    return register
