@@ -1,0 +1,1 @@
+"""The metrics Lambda: per-queue backlog (waiting + in-flight) as CloudWatch metrics (EMF)."""
