@@ -134,7 +134,9 @@ class EchoArgs(_Args):
 
 class SleepArgs(_Args):
     seconds: float = Field(ge=0, le=60, description="Total time to sleep.")
-    steps: int = Field(default=10, ge=1, le=100, description="Progress reports (and cancel checks).")
+    steps: int = Field(
+        default=10, ge=1, le=100, description="Progress reports (and cancel checks)."
+    )
 
 
 class FailArgs(_Args):

@@ -20,7 +20,7 @@ def _safe(update: Any, *args: Any) -> None:
     # Bookkeeping must never fail the task itself; Celery's own result is the fallback.
     try:
         update(*args)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("task record update failed", exc_info=True)
 
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class TaskCancelled(Exception):  # noqa: N818 - reads as what happened
+class TaskCancelled(Exception):
     """Raised by ``checkpoint()`` when the task was cancelled; ends the task as REVOKED."""
 
 

@@ -56,7 +56,9 @@ def _pattern(path: str) -> re.Pattern[str]:
 def _r(method: str, path: str, scope: str | None, operation_id: str, summary: str) -> Route:
     # admin may call every authorized route.
     granted = () if scope is None else tuple(dict.fromkeys((scope, scopes.ADMIN)))
-    return Route(method=method, path=path, scopes=granted, operation_id=operation_id, summary=summary)
+    return Route(
+        method=method, path=path, scopes=granted, operation_id=operation_id, summary=summary
+    )
 
 
 ROUTES: tuple[Route, ...] = (
@@ -71,12 +73,48 @@ ROUTES: tuple[Route, ...] = (
     _r("POST", "/v1/tasks/{id}/cancel", scopes.TASKS_WRITE, "cancel_task", "Cancel a task"),
     _r("POST", "/v1/schedules/{name}/fire", scopes.ADMIN, "fire_schedule", "Fire a schedule now"),
     _r("GET", "/v1/ops/sitrep", scopes.OPS_READ, "sitrep", "Operations situation report"),
-    _r("POST", "/v1/webhooks/endpoints", scopes.WEBHOOKS_WRITE, "create_endpoint", "Register a webhook endpoint"),
-    _r("GET", "/v1/webhooks/endpoints", scopes.WEBHOOKS_WRITE, "list_endpoints", "List webhook endpoints"),
-    _r("GET", "/v1/webhooks/endpoints/{id}", scopes.WEBHOOKS_WRITE, "get_endpoint", "A webhook endpoint"),
-    _r("DELETE", "/v1/webhooks/endpoints/{id}", scopes.WEBHOOKS_WRITE, "delete_endpoint", "Delete a webhook endpoint"),
-    _r("POST", "/v1/webhooks/endpoints/{id}/rotate-secret", scopes.WEBHOOKS_WRITE, "rotate_endpoint_secret", "Rotate an endpoint's signing secret"),
-    _r("GET", "/v1/webhooks/endpoints/{id}/deliveries", scopes.WEBHOOKS_WRITE, "list_deliveries", "Recent delivery attempts"),
+    _r(
+        "POST",
+        "/v1/webhooks/endpoints",
+        scopes.WEBHOOKS_WRITE,
+        "create_endpoint",
+        "Register a webhook endpoint",
+    ),
+    _r(
+        "GET",
+        "/v1/webhooks/endpoints",
+        scopes.WEBHOOKS_WRITE,
+        "list_endpoints",
+        "List webhook endpoints",
+    ),
+    _r(
+        "GET",
+        "/v1/webhooks/endpoints/{id}",
+        scopes.WEBHOOKS_WRITE,
+        "get_endpoint",
+        "A webhook endpoint",
+    ),
+    _r(
+        "DELETE",
+        "/v1/webhooks/endpoints/{id}",
+        scopes.WEBHOOKS_WRITE,
+        "delete_endpoint",
+        "Delete a webhook endpoint",
+    ),
+    _r(
+        "POST",
+        "/v1/webhooks/endpoints/{id}/rotate-secret",
+        scopes.WEBHOOKS_WRITE,
+        "rotate_endpoint_secret",
+        "Rotate an endpoint's signing secret",
+    ),
+    _r(
+        "GET",
+        "/v1/webhooks/endpoints/{id}/deliveries",
+        scopes.WEBHOOKS_WRITE,
+        "list_deliveries",
+        "Recent delivery attempts",
+    ),
 )
 
 # A catch-all without authorizer so unknown paths get taskport's 404, not API Gateway's.

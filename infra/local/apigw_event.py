@@ -23,7 +23,9 @@ from infra.local.lambda_context import LOCAL_ACCOUNT
 VERSION: Final = "2.0"
 STAGE: Final = "$default"
 API_ID: Final = "local"
-_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS: Final = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
 # Content types API Gateway passes as text; everything else (including a missing type and
 # form posts) arrives base64-encoded with isBase64Encoded true.
 _TEXT_SUBTYPES: Final = ("json", "xml", "javascript")
@@ -180,7 +182,7 @@ class GatewayResponse:
 
 
 def gateway_message(status: int, message: str) -> GatewayResponse:
-    """API Gateway's own answers (401/403/413/500...): ``{"message": ...}``, not taskport's shape."""
+    """API Gateway's own answers (401/403/413/500...): ``{"message": ...}``."""
     body = json.dumps({"message": message}).encode()
     return GatewayResponse(status, [("content-type", "application/json")], body)
 
@@ -189,8 +191,8 @@ def from_lambda_result(result: Any) -> GatewayResponse:
     """What API Gateway sends the client for an integration's payload-v2 result."""
     if not isinstance(result, Mapping) or "statusCode" not in result:
         # v2 inference: a result without statusCode is a 200 JSON body of the result.
-        body = result if isinstance(result, str) else json.dumps(result)
-        return GatewayResponse(200, [("content-type", "application/json")], body.encode())
+        text = result if isinstance(result, str) else json.dumps(result)
+        return GatewayResponse(200, [("content-type", "application/json")], text.encode())
     headers: list[tuple[str, str]] = []
     for name, value in (result.get("headers") or {}).items():
         headers.append((name, str(value)))
@@ -198,8 +200,11 @@ def from_lambda_result(result: Any) -> GatewayResponse:
         headers.extend((name, str(v)) for v in values)
     headers.extend(("set-cookie", str(c)) for c in result.get("cookies") or ())
     raw_body = result.get("body") or ""
+    body: bytes
     if result.get("isBase64Encoded"):
         body = base64.b64decode(raw_body)
+    elif isinstance(raw_body, str):
+        body = raw_body.encode()
     else:
-        body = raw_body.encode() if isinstance(raw_body, str) else json.dumps(raw_body).encode()
+        body = json.dumps(raw_body).encode()
     return GatewayResponse(int(result["statusCode"]), headers, body)

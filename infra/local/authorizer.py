@@ -15,12 +15,12 @@ from functions.api.routes import Route
 from infra.local import tokens
 
 
-class Unauthorized(Exception):  # noqa: N818 - named after API Gateway's answer
+class Unauthorized(Exception):
     status = 401
     message = "Unauthorized"
 
 
-class Forbidden(Exception):  # noqa: N818
+class Forbidden(Exception):
     status = 403
     message = "Forbidden"
 

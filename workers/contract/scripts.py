@@ -69,3 +69,31 @@ end
 return prev
 """
 )
+
+# Cancel: set the durable flag; a task not yet running becomes REVOKED at once.
+# KEYS: record, celery meta, cancel flag.  ARGV: task_id, now_s, flag_ttl, index_prefix
+# Returns the state before the cancel (a final state means nothing changed).
+CANCEL: Final = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return false end
+local meta = redis.call('GET', KEYS[2])
+if meta then
+  local ok, decoded = pcall(cjson.decode, meta)
+  if ok and (decoded['status'] == 'SUCCESS' or decoded['status'] == 'FAILURE'
+             or decoded['status'] == 'REVOKED') then
+    return decoded['status']
+  end
+end
+if state == 'SUCCESS' or state == 'FAILURE' or state == 'REVOKED' then return state end
+redis.call('SET', KEYS[3], ARGV[2], 'EX', tonumber(ARGV[3]))
+if state == 'PENDING' or state == 'RETRY' then
+  local tenant = redis.call('HGET', KEYS[1], 'tenant')
+  local submitted = redis.call('ZSCORE', ARGV[4] .. tenant, ARGV[1])
+  if submitted then
+    redis.call('ZREM', ARGV[4] .. tenant .. ':state:' .. state, ARGV[1])
+    redis.call('ZADD', ARGV[4] .. tenant .. ':state:REVOKED', submitted, ARGV[1])
+  end
+  redis.call('HSET', KEYS[1], 'state', 'REVOKED', 'finished', ARGV[2])
+end
+return state
+"""

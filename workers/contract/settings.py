@@ -109,6 +109,7 @@ def core_settings() -> CoreSettings:
     """The process's settings, parsed on first use (never at import time)."""
     return CoreSettings.from_env()
 
+
 # Names read by the notifications/ops settings (workers) and set by CDK and local mode.
 ENV_EMAIL_FROM: Final = "TASKPORT_EMAIL_FROM"
 ENV_SES_CONFIGURATION_SET: Final = "TASKPORT_SES_CONFIGURATION_SET"

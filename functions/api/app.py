@@ -1,0 +1,323 @@
+"""The HTTP API (payload v2): routes from the shared table, services do the work.
+
+Powertools' defaults are overridden to match DESIGN 3: validation errors are 400 in
+taskport's error shape (no input echoed back), unknown routes 404 in the same shape,
+every response is declared in the OpenAPI document, which is also served at
+``/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import (
+    HTTPBearer,
+    OAuth2,
+    OAuthFlowClientCredentials,
+    OAuthFlows,
+)
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+
+from functions.api import (
+    cancellation,
+    catalog_view,
+    models,
+    submission,
+    task_listing,
+    task_reader,
+)
+from functions.api.errors import ApiError, ErrorResponse, service_unavailable
+from functions.api.identity import identity_from_event
+from functions.api.routes import Route, by_operation
+from functions.api.validation import validation_error
+from functions.scheduler.firing import UnknownSchedule, fire
+from functions.shared.redis_client import unavailable_errors
+from workers.contract import scopes
+from workers.contract.settings import SettingsError, core_settings
+
+logger = Logger(service="taskport-api")
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+TITLE = "taskport"
+VERSION = "1.0.0"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+
+
+def _ok(model: Any, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}
+
+
+_AUTH_ERRORS = {
+    400: _error("Invalid request: the details name each problem and where it is"),
+    401: _error("Missing or invalid token"),
+    403: _error("The token lacks the scope this call needs"),
+    503: _error("Redis is unreachable; retry later"),
+}
+
+
+def _security(route: Route) -> list[dict[str, list[str]]] | None:
+    if route.public:
+        return None
+    prefix = scopes.DEFAULT_PREFIX
+    return [{"bearer": []}, {"oauth2": [prefix + s for s in route.scopes]}]
+
+
+def _route(operation_id: str, responses: dict[int, Any]) -> Any:
+    route = by_operation(operation_id)
+    declared = {**({} if route.public else _AUTH_ERRORS), **responses}
+    return app.route(
+        route.powertools_path,
+        route.method,
+        summary=route.summary,
+        operation_id=operation_id,
+        responses=declared,
+        security=_security(route),
+    )
+
+
+def _identity() -> Any:
+    return identity_from_event(app.current_event.raw_event)
+
+
+def _json(status: int, body: Any) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+# ---------------------------------------------------------------- routes
+
+
+@_route("health", {200: _ok(models.Health, "Alive")})
+def health() -> Response[models.Health]:
+    return _json(200, {"status": "ok"})
+
+
+@_route("catalog", {200: _ok(models.CatalogResponse, "Submittable tasks")})
+def get_catalog() -> Response[models.CatalogResponse]:
+    _identity()
+    return _json(200, catalog_view.catalog_document())
+
+
+SubmitBody = Annotated[models.submit_request_type(), Body()]  # type: ignore[misc]
+
+
+@_route(
+    "submit_task",
+    {
+        202: _ok(models.SubmitResponse, "Accepted (also a replay of an Idempotency-Key)"),
+        409: _error("A request with this Idempotency-Key is still in flight"),
+        413: _error("Body over the configured limit"),
+        422: _error("Idempotency-Key reused with a different body"),
+    },
+)
+def submit_task(
+    body: SubmitBody,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="idempotency-key", description="Replays within 24 h return the same answer"),
+    ] = None,
+) -> Response[models.SubmitResponse]:
+    identity = _identity()
+    answer = submission.submit(
+        identity,
+        body.task,
+        body.args.model_dump(),
+        body.countdown,
+        idempotency_key,
+        app.current_event.json_body,
+    )
+    return _json(202, answer)
+
+
+class BatchRequest(models._Request):
+    tasks: Annotated[
+        list[models.submit_request_type()],  # type: ignore[misc]
+        models.Field(min_length=1, max_length=models.MAX_BATCH),
+    ]
+
+
+@_route(
+    "submit_batch",
+    {
+        202: _ok(models.BatchResponse, "Accepted items with ids; rejected items with errors"),
+        413: _error("Body over the configured limit"),
+    },
+)
+def submit_batch(body: Annotated[BatchRequest, Body()]) -> Response[models.BatchResponse]:
+    identity = _identity()
+    items = [
+        {"task": t.task, "args": t.args.model_dump(), "countdown": t.countdown} for t in body.tasks
+    ]
+    return _json(202, submission.submit_batch(identity, items))
+
+
+@_route("list_tasks", {200: _ok(models.TaskPage, "Newest first; pass next_cursor to page")})
+def list_tasks(
+    state: Annotated[models.TaskState | None, Query(description="Only tasks in this state")] = None,
+    task: Annotated[str | None, Query(max_length=200, description="Only this catalog task")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response[models.TaskPage]:
+    identity = _identity()
+    return _json(200, task_listing.list_tasks(identity, state, task, limit, cursor))
+
+
+TaskId = Annotated[str, Path(min_length=1, max_length=64, description="Task id")]
+
+
+@_route(
+    "get_task",
+    {
+        200: _ok(models.TaskView, "The task's state"),
+        404: _error("Unknown, expired or another tenant's task"),
+    },
+)
+def get_task(id: TaskId) -> Response[models.TaskView]:
+    return _json(200, task_reader.read(_identity(), id))
+
+
+@_route(
+    "cancel_task",
+    {
+        202: _ok(models.CancelResponse, "Cancelled (queued) or cancelling (running)"),
+        404: _error("Unknown, expired or another tenant's task"),
+        409: _error("The task already finished"),
+    },
+)
+def cancel_task(id: TaskId) -> Response[models.CancelResponse]:
+    return _json(202, cancellation.cancel(_identity(), id))
+
+
+@_route(
+    "fire_schedule",
+    {
+        202: _ok(models.FireResponse, "The schedule's task was enqueued"),
+        404: _error("No such schedule in the catalog"),
+    },
+)
+def fire_schedule(
+    name: Annotated[str, Path(min_length=1, max_length=200)],
+) -> Response[models.FireResponse]:
+    _identity().require(scopes.ADMIN)
+    try:
+        fired = fire(
+            name,
+            time=task_reader.iso(time.time()) or "",
+            event_id=f"manual-{uuid.uuid4()}",
+            manual=True,
+        )
+    except UnknownSchedule:
+        raise ApiError(404, "not_found", f"no schedule named '{name}' in the catalog") from None
+    return _json(
+        202,
+        {
+            "schedule": fired.schedule,
+            "id": fired.task_id,
+            "task": fired.task,
+            "state": "PENDING",
+            "duplicate": fired.duplicate,
+        },
+    )
+
+
+# ------------------------------------------------------------- OpenAPI
+
+
+@cache
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        description="Submit Celery tasks by name, follow their progress, cancel them.",
+        security_schemes={
+            "bearer": HTTPBearer(bearerFormat="JWT"),
+            "oauth2": OAuth2(
+                flows=OAuthFlows(
+                    clientCredentials=OAuthFlowClientCredentials(
+                        tokenUrl="/oauth2/token",
+                        scopes={scopes.DEFAULT_PREFIX + s: s for s in scopes.ALL},
+                    )
+                )
+            ),
+        },
+    )
+
+
+@_route("openapi", {200: {"description": "The OpenAPI document"}})
+def get_openapi() -> Response[Any]:
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_json()
+    )
+
+
+app.enable_swagger(path=by_operation("docs").powertools_path, title=TITLE, version=VERSION)
+
+
+# ------------------------------------------------------------- errors
+
+
+@app.exception_handler(RequestValidationError)
+def _on_validation(exc: RequestValidationError) -> Response[Any]:
+    error = validation_error(exc.errors())
+    return _json(error.status, error.body())
+
+
+@app.exception_handler(ApiError)
+def _on_api_error(exc: ApiError) -> Response[Any]:
+    return _json(exc.status, exc.body())
+
+
+@app.not_found
+def _on_not_found(_: NotFoundError) -> Response[Any]:
+    event = app.current_event
+    return _json(
+        404,
+        ApiError(404, "not_found", f"no route for {event.http_method} {event.path}").body(),
+    )
+
+
+@app.exception_handler(SettingsError)
+def _on_settings(exc: SettingsError) -> Response[Any]:
+    logger.error("misconfigured", extra={"error": str(exc)})
+    return _json(500, ApiError(500, "misconfigured", "the service is misconfigured").body())
+
+
+@app.exception_handler(Exception)
+def _on_unexpected(exc: Exception) -> Response[Any]:
+    if isinstance(exc, unavailable_errors()):
+        logger.warning("redis unavailable", extra={"error": type(exc).__name__})
+        error = service_unavailable(f"task store unavailable ({type(exc).__name__}); retry later")
+        return _json(503, error.body())
+    logger.exception("unhandled error")
+    return _json(500, ApiError(500, "internal", "internal error").body())
+
+
+def body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The 413 answer (payload v2 response) for a body over the limit, else None.
+
+    Checked before routing: request validation would parse the whole body first.
+    """
+    body = event.get("body") or ""
+    limit = core_settings().max_body_bytes
+    # base64 grows 4/3; compare the decoded size's upper bound cheaply.
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size <= limit:
+        return None
+    error = ApiError(413, "payload_too_large", f"request body over {limit} bytes")
+    return {
+        "statusCode": 413,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(error.body()),
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,150 @@
+"""Request and response models of the public API (they drive validation and OpenAPI)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from workers import catalog
+from workers.contract import records
+
+TaskState = Literal["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"]
+assert set(TaskState.__args__) == set(records.STATES)  # type: ignore[attr-defined]
+
+MAX_BATCH = 100
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _SubmitBase(_Request):
+    countdown: float | None = Field(
+        default=None,
+        ge=0,
+        description="Seconds to wait before running; capped below the visibility timeout.",
+    )
+
+
+def _submit_model(spec: catalog.TaskSpec) -> type[_SubmitBase]:
+    slug = "".join(part.title() for part in spec.name.replace(".", "_").split("_"))
+    model: type[_SubmitBase] = create_model(  # type: ignore[call-overload]
+        f"Submit{slug}",
+        __base__=_SubmitBase,
+        __doc__=spec.description,
+        task=(Literal[spec.name], Field(description="Catalog task name.")),
+        args=(spec.args_model, Field(description="The task's arguments (its kwargs).")),
+    )
+    return model
+
+
+@cache
+def submit_request_type() -> Any:
+    """The POST /v1/tasks body: a oneOf over catalog tasks discriminated by ``task``."""
+    members = tuple(_submit_model(spec) for spec in catalog.submittable())
+    return Annotated[Union[members], Field(discriminator="task")]  # noqa: UP007
+
+
+class Links(BaseModel):
+    self: str
+    cancel: str
+
+
+class SubmitResponse(BaseModel):
+    id: str
+    task: str
+    state: TaskState
+    links: Links
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    id: str | None = None
+    task: str | None = None
+    state: TaskState | None = None
+    links: Links | None = None
+    error: dict[str, Any] | None = Field(default=None, description="Same shape as error.")
+
+
+class BatchResponse(BaseModel):
+    items: list[BatchItemResult]
+    accepted: int
+    rejected: int
+
+
+class Progress(BaseModel):
+    percent: float
+    message: str
+
+
+class TaskError(BaseModel):
+    type: str
+    message: str
+
+
+class TaskView(BaseModel):
+    id: str
+    task: str
+    queue: str
+    state: TaskState
+    progress: Progress | None = None
+    result: Any = None
+    error: TaskError | None = None
+    submitted: str | None = None
+    started: str | None = None
+    finished: str | None = None
+    attempts: int = 0
+
+
+class TaskSummary(BaseModel):
+    id: str
+    task: str
+    state: TaskState
+    submitted: str | None = None
+    finished: str | None = None
+
+
+class TaskPage(BaseModel):
+    items: list[TaskSummary]
+    next_cursor: str | None = None
+
+
+class ScheduleView(BaseModel):
+    name: str
+    expression: str
+    args: dict[str, Any]
+    description: str
+
+
+class CatalogTask(BaseModel):
+    name: str
+    queue: str
+    description: str
+    scope: str
+    args_schema: dict[str, Any]
+    schedules: list[ScheduleView]
+    soft_time_limit: float
+    time_limit: float
+
+
+class CatalogResponse(BaseModel):
+    tasks: list[CatalogTask]
+
+
+class FireResponse(BaseModel):
+    schedule: str
+    id: str
+    task: str
+    state: TaskState
+    duplicate: bool
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class CancelResponse(BaseModel):
+    id: str
+    state: TaskState
