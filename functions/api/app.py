@@ -234,23 +234,27 @@ def fire_schedule(
 # ------------------------------------------------------------- OpenAPI
 
 
+SECURITY_SCHEMES: dict[str, Any] = {
+    "bearer": HTTPBearer(bearerFormat="JWT"),
+    "oauth2": OAuth2(
+        flows=OAuthFlows(
+            clientCredentials=OAuthFlowClientCredentials(
+                tokenUrl="/oauth2/token",
+                scopes={scopes.DEFAULT_PREFIX + s: s for s in scopes.ALL},
+            )
+        )
+    ),
+}
+DESCRIPTION = "Submit Celery tasks by name, follow their progress, cancel them."
+
+
 @cache
 def openapi_json() -> str:
     return app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
-        description="Submit Celery tasks by name, follow their progress, cancel them.",
-        security_schemes={
-            "bearer": HTTPBearer(bearerFormat="JWT"),
-            "oauth2": OAuth2(
-                flows=OAuthFlows(
-                    clientCredentials=OAuthFlowClientCredentials(
-                        tokenUrl="/oauth2/token",
-                        scopes={scopes.DEFAULT_PREFIX + s: s for s in scopes.ALL},
-                    )
-                )
-            ),
-        },
+        description=DESCRIPTION,
+        security_schemes=SECURITY_SCHEMES,
     )
 
 
@@ -261,7 +265,13 @@ def get_openapi() -> Response[Any]:
     )
 
 
-app.enable_swagger(path=by_operation("docs").powertools_path, title=TITLE, version=VERSION)
+app.enable_swagger(
+    path=by_operation("docs").powertools_path,
+    title=TITLE,
+    version=VERSION,
+    description=DESCRIPTION,
+    security_schemes=SECURITY_SCHEMES,
+)
 
 
 # ------------------------------------------------------------- errors
