@@ -10,12 +10,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
+from aws_cdk import aws_logs as logs
 from constructs import Node
 
 from workers.contract import scopes
 from workers.contract.settings import CoreSettings
 
 _CORE_DEFAULTS = CoreSettings()
+# CloudWatch Logs accepts only these retention periods.
+RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+}
 
 
 def _bool(value: Any) -> bool:
@@ -75,6 +89,10 @@ class StackConfig:
         return self.email_from or f"noreply@{self.email_domain}"
 
     @property
+    def log_retention(self) -> logs.RetentionDays:
+        return RETENTION_BY_DAYS[self.log_retention_days]
+
+    @property
     def uses_cognito(self) -> bool:
         return self.jwt_issuer is None
 
@@ -99,6 +117,8 @@ class StackConfig:
     def validate(self) -> None:
         if bool(self.jwt_issuer) != bool(self.jwt_audience):
             raise ValueError("jwt_issuer and jwt_audience must be given together")
+        if self.log_retention_days not in RETENTION_BY_DAYS:
+            raise ValueError(f"log_retention_days must be one of {sorted(RETENTION_BY_DAYS)}")
         if not 1 <= self.nat_gateways <= 2:
             # Webhook deliveries reach the public internet only through NAT.
             raise ValueError("nat_gateways must be 1 or 2 (the notifications workers need NAT)")

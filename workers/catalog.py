@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from workers.contract import scopes
+from workers.contract import scopes, ses_tags
+from workers.contract.email_address import EmailAddress
 
 Pool = Literal["prefork", "gevent", "solo"]
 
@@ -185,6 +186,95 @@ _TASKS: tuple[TaskSpec, ...] = (
         ),
     ),
 )
+
+
+# ---- notifications + maintenance (issue 4) -------------------------------------------
+# Email and webhooks on the notifications queue; the retry-schedule sweep on default.
+
+MAX_EMAIL_RECIPIENTS = 50  # SES counts to + cc + bcc against this
+
+
+class SendEmailArgs(_Args):
+    to: list[EmailAddress] = Field(min_length=1, max_length=MAX_EMAIL_RECIPIENTS)
+    cc: list[EmailAddress] = Field(default_factory=list, max_length=MAX_EMAIL_RECIPIENTS)
+    bcc: list[EmailAddress] = Field(default_factory=list, max_length=MAX_EMAIL_RECIPIENTS)
+    subject: str = Field(min_length=1, max_length=998, pattern=r"^[^\r\n]*$")
+    text: str | None = Field(default=None, max_length=200_000)
+    html: str | None = Field(default=None, max_length=200_000)
+    reply_to: list[EmailAddress] = Field(default_factory=list, max_length=10)
+    tags: dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,256}$")],
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,256}$")],
+    ] = Field(default_factory=dict, max_length=10, description="SES message tags")
+
+    @model_validator(mode="after")
+    def _check(self) -> SendEmailArgs:
+        if len(self.to) + len(self.cc) + len(self.bcc) > MAX_EMAIL_RECIPIENTS:
+            raise ValueError(f"at most {MAX_EMAIL_RECIPIENTS} recipients in to + cc + bcc")
+        if not (self.text or self.html):
+            raise ValueError("text or html is required")
+        reserved = [name for name in self.tags if ses_tags.is_reserved(name)]
+        if reserved:
+            raise ValueError(f"reserved tag names: {', '.join(sorted(reserved))}")
+        return self
+
+
+class SendWebhookArgs(_Args):
+    endpoint_id: str = Field(pattern=r"^ep_[0-9a-f]{24}$", description="A registered endpoint")
+    event_type: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    payload: dict[str, Any] = Field(description="The JSON object delivered as the body")
+
+
+class SweepRetriesArgs(_Args):
+    limit: int = Field(default=1000, ge=1, le=10_000, description="Due entries moved per run")
+
+
+_TASKS += (
+    TaskSpec(
+        name="notifications.send_email",
+        queue="notifications",
+        args_model=SendEmailArgs,
+        description="Send an email with SES (suppressed recipients dropped, global rate).",
+        soft_time_limit=30,
+        time_limit=45,
+        requires_tenant=True,
+        retry=RetryPolicy(
+            max_retries=8,
+            backoff_seconds=2.0,
+            backoff_max_seconds=600.0,
+            retry_on=("workers.notifications.errors.TransientEmailError",),
+        ),
+    ),
+    TaskSpec(
+        name="notifications.send_webhook",
+        queue="notifications",
+        args_model=SendWebhookArgs,
+        description="Deliver a Standard-Webhooks-signed event to a registered endpoint.",
+        scope=scopes.WEBHOOKS_WRITE,
+        # 15 s delivery deadline enforced in code; the hard limit backs it (gevent pool).
+        soft_time_limit=30,
+        time_limit=45,
+        requires_tenant=True,
+    ),
+    TaskSpec(
+        name="maintenance.sweep_retries",
+        queue="default",
+        args_model=SweepRetriesArgs,
+        description="Re-enqueue due entries of the retry schedule (long retries).",
+        scope=None,
+        soft_time_limit=30,
+        time_limit=60,
+        schedules=(
+            Schedule(
+                name="maintenance.retry-sweep",
+                expression="rate(1 minute)",
+                description="Moves due retries from the Redis sorted set back to their queue.",
+            ),
+        ),
+    ),
+)
+
+# ---- end notifications + maintenance ----------------------------------------------------
 
 TASKS: Mapping[str, TaskSpec] = MappingProxyType({t.name: t for t in _TASKS})
 

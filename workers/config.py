@@ -55,7 +55,10 @@ def redis_url_with_password(core: CoreSettings) -> str:
 
 
 def celery_config(core: CoreSettings, worker: WorkerSettings) -> dict[str, Any]:
-    if core.visibility_timeout_seconds <= catalog.longest_time_limit():
+    # Tests shorten the timeout (DESIGN 5) to see a killed worker's task come back within
+    # seconds; they run only short tasks, so the rule is relaxed for TASKPORT_ENV=test only.
+    too_short = core.visibility_timeout_seconds <= catalog.longest_time_limit()
+    if too_short and core.env != "test":
         raise SettingsError(
             f"{contract.ENV_VISIBILITY_TIMEOUT} ({core.visibility_timeout_seconds}s) must exceed"
             f" the longest task time limit ({catalog.longest_time_limit()}s)"

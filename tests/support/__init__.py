@@ -1,0 +1,1 @@
+"""Helpers shared by test suites: real worker processes and API Gateway v2 events."""
