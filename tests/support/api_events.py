@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tests.support.polling import wait_for
 from workers.contract import scopes
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
@@ -115,6 +116,16 @@ class ApiCaller:
 
     def cancel(self, task_id: str) -> ApiResponse:
         return self.call("POST", f"/v1/tasks/{task_id}/cancel")
+
+    def wait_for_state(self, task_id: str, *states: str, timeout: float) -> dict[str, Any]:
+        """Poll GET /v1/tasks/{id} until the task is in one of ``states``; its body."""
+
+        def probe() -> dict[str, Any] | None:
+            response = self.get(task_id)
+            assert response.status == 200, response
+            return response.body if response.body["state"] in states else None
+
+        return wait_for(probe, timeout=timeout, what=f"task {task_id} in {states}")
 
 
 def reset_api_settings() -> None:

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any
 
+from tests.support.polling import wait_for
 from workers.contract import settings as contract
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    import redis
 
 _ROOT = Path(__file__).resolve().parents[2]
 _counter = itertools.count(1)
@@ -30,24 +32,6 @@ _counter = itertools.count(1)
 
 class WorkerError(RuntimeError):
     """The worker did not start, or did not stop, within its bound; carries its log tail."""
-
-
-def wait_for(
-    probe: Callable[[], T | None],
-    *,
-    timeout: float,
-    interval: float = 0.05,
-    what: str = "condition",
-) -> T:
-    """Poll ``probe`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def _children(pid: int) -> list[int]:
@@ -137,7 +121,7 @@ class WorkerProcess:
 
     def start(self, timeout: float = 30.0) -> WorkerProcess:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            self.process = subprocess.Popen(
                 self.argv(),
                 cwd=_ROOT,
                 env=self.env,
@@ -172,7 +156,7 @@ class WorkerProcess:
 
     def wait_pool(self, timeout: float = 10.0) -> list[int]:
         return wait_for(
-            lambda: (pids if len(pids := self.pool_pids()) >= self.concurrency else None),
+            lambda: pids if len(pids := self.pool_pids()) >= self.concurrency else None,
             timeout=timeout,
             what=f"{self.concurrency} pool children of {self.name}",
         )
@@ -231,3 +215,37 @@ class WorkerProcess:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log().splitlines()[-lines:])
+
+
+class WorkerFleet:
+    """Workers started by one test (or module); ``stop_all`` ends exactly those."""
+
+    def __init__(self, redis_url: str, log_dir: Path) -> None:
+        self.redis_url = redis_url
+        self.log_dir = log_dir
+        self.workers: list[WorkerProcess] = []
+
+    def start(self, **options: Any) -> WorkerProcess:
+        worker = WorkerProcess(self.redis_url, log_dir=self.log_dir, **options)
+        self.workers.append(worker)
+        return worker.start()
+
+    def stop_all(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+# ---------------------------------------------------------------- broker inspection
+# kombu's Redis transport: a queue is a list of JSON envelopes (priority 0 uses the bare
+# queue name); delivered-but-unacknowledged messages sit in the ``unacked`` hash as
+# ``[envelope, exchange, routing_key]`` until acked, rejected or restored.
+
+
+def queued_task_ids(client: redis.Redis, queue: str) -> list[str]:
+    return [json.loads(raw)["headers"]["id"] for raw in client.lrange(queue, 0, -1)]
+
+
+def unacked_task_ids(client: redis.Redis) -> list[str]:
+    from kombu.transport.redis import Channel  # noqa: PLC0415
+
+    return [json.loads(raw)[0]["headers"]["id"] for raw in client.hvals(Channel.unacked_key)]
