@@ -16,5 +16,9 @@ app = Celery("taskport")
 app.config_from_object(celery_config(core_settings(), WorkerSettings.from_env()))
 
 # Task modules register themselves on import; signals keep task records current.
-app.conf.include = ["workers.diagnostics.tasks"]
+app.conf.include = [
+    "workers.diagnostics.tasks",
+    "workers.notifications.tasks",
+    "workers.maintenance.tasks",
+]
 import workers.signals  # noqa: E402, F401 - registers signal handlers

@@ -13,16 +13,16 @@ from typing import Any
 
 
 @lru_cache(maxsize=16)
-def _client(service: str, pid: int) -> Any:
+def _client(service: str, pid: int, max_attempts: int) -> Any:
     import boto3  # noqa: PLC0415
     from botocore.config import Config  # noqa: PLC0415
 
-    # Bounded timeouts; botocore's standard retry mode retries throttling a few times
-    # quickly, our own policies handle longer waits.
+    # Bounded timeouts. ``max_attempts`` counts calls: 1 where taskport's own policy
+    # decides retries (SES: backoff with jitter, quota windows).
     config = Config(
         connect_timeout=5,
         read_timeout=15,
-        retries={"mode": "standard", "total_max_attempts": 2},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         max_pool_connections=64,
     )
     return boto3.session.Session().client(service, config=config)
@@ -37,8 +37,8 @@ def _table(name: str, pid: int) -> Any:
     return boto3.session.Session().resource("dynamodb", config=config).Table(name)
 
 
-def client(service: str) -> Any:
-    return _client(service, os.getpid())
+def client(service: str, *, max_attempts: int = 3) -> Any:
+    return _client(service, os.getpid(), max_attempts)
 
 
 def table(name: str) -> Any:

@@ -145,7 +145,8 @@ def create(
         secrets=(SecretVersion(version=1, sealed=sealed, created=now),),
     )
     tbl.put_item(
-        Item=_to_item(ep), ConditionExpression="attribute_not_exists(#pk)",
+        Item=_to_item(ep),
+        ConditionExpression="attribute_not_exists(#pk)",
         ExpressionAttributeNames={"#pk": table.PARTITION_KEY},
     )
     return ep, secret
@@ -202,7 +203,8 @@ def rotate(
         }
     )
     tbl.put_item(
-        Item=_to_item(updated), ConditionExpression="attribute_exists(#pk)",
+        Item=_to_item(updated),
+        ConditionExpression="attribute_exists(#pk)",
         ExpressionAttributeNames={"#pk": table.PARTITION_KEY},
     )
     return updated, secret

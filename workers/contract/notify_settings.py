@@ -51,6 +51,8 @@ class NotificationSettings(BaseModel):
     webhook_retry_after_cap_seconds: float = Field(default=3600.0, ge=0)
     webhook_endpoint_concurrency: int = Field(default=8, ge=1, le=1000)
     webhook_secret_grace_seconds: int = Field(default=86_400, ge=0)
+    # Workers cache an endpoint item this long (rotation/disable visible after it).
+    webhook_endpoint_cache_seconds: float = Field(default=5.0, ge=0)
     webhook_attempts_kept: int = Field(default=100, ge=1, le=1000)
     webhook_attempts_ttl_seconds: int = Field(default=7 * 86_400, ge=60)
     # Retries up to this delay stay in the broker as a countdown; longer ones go to the
@@ -111,6 +113,7 @@ class NotificationSettings(BaseModel):
             "webhook_endpoint_concurrency": names.ENV_WEBHOOK_ENDPOINT_CONCURRENCY,
             "webhook_secret_grace_seconds": names.ENV_WEBHOOK_SECRET_GRACE,
             "short_retry_max_seconds": names.ENV_SHORT_RETRY_MAX,
+            "webhook_endpoint_cache_seconds": names.ENV_WEBHOOK_ENDPOINT_CACHE,
             "test_dns_overrides": names.ENV_TEST_DNS_OVERRIDES,
             "test_ses_faults": names.ENV_TEST_SES_FAULTS,
         }

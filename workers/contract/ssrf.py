@@ -25,11 +25,13 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 # What inet_aton accepts besides the canonical form: 127.1, 0x7f.1, 0177.0.0.1, 2130706433.
 _NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}\.?$", re.I)
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_-]+\.?$", re.I)
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_-]+\.?$", re.I
+)
 MAX_URL_LENGTH = 2048
 
 
-class UnsafeWebhookURL(ValueError):  # noqa: N818 - reads as what it is
+class UnsafeWebhookURL(ValueError):
     """The URL or an address it resolves to is not allowed; ``reason`` is a stable code."""
 
     def __init__(self, reason: str, message: str) -> None:

@@ -19,13 +19,24 @@ from workers.notifications.errors import (
 
 # SES v2 error codes -> what taskport does (issue 4).
 TRANSIENT = frozenset(
-    {"TooManyRequestsException", "Throttling", "ThrottlingException", "InternalFailure",
-     "ServiceUnavailable", "InternalServerError", "RequestTimeout"}
+    {
+        "TooManyRequestsException",
+        "Throttling",
+        "ThrottlingException",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "InternalServerError",
+        "RequestTimeout",
+    }
 )
 QUOTA = frozenset({"LimitExceededException"})
 REJECTED = frozenset(
-    {"MessageRejected", "MailFromDomainNotVerifiedException", "NotFoundException",
-     "BadRequestException"}
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",
+        "BadRequestException",
+    }
 )
 SENDING_DISABLED = frozenset({"SendingPausedException", "AccountSuspendedException"})
 
@@ -119,9 +130,11 @@ def send(ses: Any, request: Mapping[str, Any]) -> str:
     """Send; returns SES's MessageId or raises a classified error."""
     from botocore.exceptions import (  # noqa: PLC0415
         ClientError,
-        ConnectionError as BotoConnectionError,
         ConnectTimeoutError,
         ReadTimeoutError,
+    )
+    from botocore.exceptions import (
+        ConnectionError as BotoConnectionError,
     )
 
     try:

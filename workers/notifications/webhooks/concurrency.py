@@ -1,0 +1,36 @@
+"""A per-endpoint cap on deliveries in flight, across every worker process.
+
+One slow endpoint must not take every slot of the notifications workers. Slots are leases
+in a sorted set scored by expiry (the delivery deadline plus a margin), so a worker killed
+mid-delivery frees its slot by itself. A task that finds the endpoint full is re-enqueued
+with a short countdown instead of waiting in a slot.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from workers.contract import keys
+
+# KEYS: zset.  ARGV: now, expires_at, member, cap, ttl.  1 if acquired.
+ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
+return 1
+"""
+
+
+def acquire(client: Any, endpoint_id: str, holder: str, *, cap: int, lease_seconds: float) -> bool:
+    now = time.time()
+    ttl = int(lease_seconds) + 60
+    acquired = client.eval(
+        ACQUIRE, 1, keys.webhook_inflight(endpoint_id), now, now + lease_seconds, holder, cap, ttl
+    )
+    return bool(acquired)
+
+
+def release(client: Any, endpoint_id: str, holder: str) -> None:
+    client.zrem(keys.webhook_inflight(endpoint_id), holder)

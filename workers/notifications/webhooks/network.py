@@ -1,0 +1,175 @@
+"""The webhook HTTP client: connects only to checked addresses, within a total deadline.
+
+httpx 0.28 has no public option to pin the address a connection goes to. The httpcore
+network backend is the seam: ``connect_tcp`` resolves the hostname, checks *every* answer
+with the SSRF guard and connects to a checked IP, while httpcore keeps using the hostname
+for TLS SNI, certificate verification and the pool key (so a pooled connection never
+serves another hostname). DNS rebinding between registration and send, or between two
+sends, is caught because the check runs at every new connection.
+
+httpx has no total timeout either: a deadline (a context variable set per delivery) caps
+every connect, read and write, so a server dripping bytes cannot hold a slot past it.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ssl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpcore
+import httpx
+
+from workers.contract import ssrf
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "webhook_deadline", default=None
+)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[float]:
+    """Every socket operation inside the block ends by ``seconds`` from now."""
+    until = time.monotonic() + seconds
+    token = _deadline.set(until)
+    try:
+        yield until
+    finally:
+        _deadline.reset(token)
+
+
+def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
+    until = _deadline.get()
+    if until is None:
+        return timeout
+    remaining = until - time.monotonic()
+    if remaining <= 0:
+        raise exc("webhook delivery deadline exceeded")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.start_tls(
+            ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)
+        )
+        return DeadlineStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class CheckedNetworkBackend(httpcore.NetworkBackend):
+    """Resolve, check every address, connect to a checked one (never re-resolving)."""
+
+    def __init__(
+        self,
+        *,
+        resolver: ssrf.Resolver = ssrf.system_resolver,
+        allow_loopback: bool = False,
+        inner: httpcore.NetworkBackend | None = None,
+    ) -> None:
+        self._resolver = resolver
+        self._allow_loopback = allow_loopback
+        self._inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        addresses = ssrf.checked_addresses(
+            host, port, resolver=self._resolver, allow_loopback=self._allow_loopback
+        )
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                stream = self._inner.connect_tcp(
+                    address,
+                    port,
+                    _bounded(timeout, httpcore.ConnectTimeout),
+                    local_address,
+                    socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+                continue
+            return DeadlineStream(stream)
+        assert last is not None
+        raise last
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        raise ssrf.UnsafeWebhookURL("scheme", "unix sockets are not allowed")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class CheckedTransport(httpx.HTTPTransport):
+    """httpx's transport with the checked backend in its connection pool."""
+
+    def __init__(
+        self,
+        *,
+        backend: CheckedNetworkBackend,
+        limits: httpx.Limits,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(limits=limits, retries=0, trust_env=False)
+        # The pool httpx built above is replaced by one that uses the checked backend;
+        # everything else (exception mapping, request/response conversion) stays httpx's.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            retries=0,
+            network_backend=backend,
+        )
+
+
+def build_client(
+    *,
+    connect_timeout: float,
+    read_timeout: float,
+    resolver: ssrf.Resolver = ssrf.system_resolver,
+    allow_loopback: bool = False,
+    max_connections: int = 100,
+) -> httpx.Client:
+    """One client per worker process: keep-alive, bounded pool, no redirects, no proxies."""
+    backend = CheckedNetworkBackend(resolver=resolver, allow_loopback=allow_loopback)
+    limits = httpx.Limits(
+        max_connections=max_connections,
+        max_keepalive_connections=max_connections,
+        keepalive_expiry=30,
+    )
+    return httpx.Client(
+        transport=CheckedTransport(backend=backend, limits=limits),
+        timeout=httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"user-agent": "taskport-webhooks/1"},
+    )
