@@ -7,20 +7,39 @@ fails synth.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
+from functions.api.routes import Route
 from infra.bundle import build_lambda_asset
 from infra.config import StackConfig
 from infra.stack import TaskportStack
+from workers.catalog import QueueSpec, Schedule
 
 
-def build_app(app: App, *, lambda_code_dir: Path, nag: bool = True, **stack_kwargs: object) -> TaskportStack:
+def build_app(
+    app: App,
+    *,
+    lambda_code_dir: Path,
+    nag: bool = True,
+    queues: Iterable[QueueSpec] | None = None,
+    schedules: Iterable[Schedule] | None = None,
+    routes: Iterable[Route] | None = None,
+) -> TaskportStack:
     """Add the taskport stack (and the nag checks) to ``app``; shared with the tests."""
     config = StackConfig.from_context(app.node)
-    stack = TaskportStack(app, config.stack_name, config=config, lambda_code_dir=lambda_code_dir, **stack_kwargs)  # type: ignore[arg-type]
+    stack = TaskportStack(
+        app,
+        config.stack_name,
+        config=config,
+        lambda_code_dir=lambda_code_dir,
+        queues=queues,
+        schedules=schedules,
+        routes=routes,
+    )
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

@@ -109,7 +109,7 @@ def build_lambda_asset(asset_dir: Path = ASSET_DIR, *, include_dependencies: boo
 
 
 def main() -> None:
-    print(build_lambda_asset())  # noqa: T201 - a CLI's output
+    print(build_lambda_asset())
 
 
 if __name__ == "__main__":

@@ -118,7 +118,6 @@ class Cache(Construct):
                 )
             ],
         )
-        self.replication_group.node.add_dependency(self.auth_secret)
 
     @property
     def url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -65,9 +66,32 @@ class DurableStore(Construct):
             bucket_key_enabled=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
-            event_bridge_enabled=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="uploads/",
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(UPLOAD_EXPIRY_DAYS))],
             removal_policy=removal,
+        )
+        # EventBridge notifications as a plain CloudFormation property; the L2 flag would
+        # deploy a custom-resource Lambda just to call PutBucketNotificationConfiguration.
+        cfn_uploads = self.uploads.node.default_child
+        assert isinstance(cfn_uploads, s3.CfnBucket)
+        cfn_uploads.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                event_bridge_enabled=True
+            )
+        )
+
+    def grant_upload(self, grantee: iam.IGrantable) -> None:
+        """Write new upload objects (the key is granted separately)."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[self.uploads.arn_for_objects("*")]
+            )
+        )
+
+    def grant_read_uploads(self, grantee: iam.IGrantable) -> None:
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.uploads.arn_for_objects("*")]
+            )
         )

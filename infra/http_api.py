@@ -43,7 +43,9 @@ ACCESS_LOG_FIELDS = {
 class AccessLogSettings:
     """``HttpStage`` wants an ``IAccessLogSettings`` object, not a dict."""
 
-    def __init__(self, *, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat) -> None:
+    def __init__(
+        self, *, destination: apigwv2.IAccessLogDestination, log_format: apigw.AccessLogFormat
+    ) -> None:
         self._destination = destination
         self._format = log_format
 
@@ -90,10 +92,14 @@ class HttpApi(Construct):
         self.user_pool: cognito.UserPool | None = None
         if jwt_issuer is None:
             authorizer: apigwv2.IHttpRouteAuthorizer = self._cognito(
-                scope_prefix=scope_prefix, domain_prefix=cognito_domain_prefix, machine_scopes=machine_scopes
+                scope_prefix=scope_prefix,
+                domain_prefix=cognito_domain_prefix,
+                machine_scopes=machine_scopes,
             )
         else:
-            authorizer = authorizers.HttpJwtAuthorizer("Jwt", jwt_issuer, jwt_audience=list(jwt_audience))
+            authorizer = authorizers.HttpJwtAuthorizer(
+                "Jwt", jwt_issuer, jwt_audience=list(jwt_audience)
+            )
 
         integration = integrations.HttpLambdaIntegration(
             "Handler", handler, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
@@ -158,10 +164,15 @@ class HttpApi(Construct):
         server = pool.add_resource_server(
             "ResourceServer",
             identifier=resource_server_id(scope_prefix),
-            scopes=[cognito.ResourceServerScope(scope_name=s, scope_description=f"taskport {s}") for s in scopes.ALL],
+            scopes=[
+                cognito.ResourceServerScope(scope_name=s, scope_description=f"taskport {s}")
+                for s in scopes.ALL
+            ],
         )
         prefix = domain_prefix or f"{Stack.of(self).stack_name.lower()}-{Stack.of(self).account}"
-        domain = pool.add_domain("Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix))
+        domain = pool.add_domain(
+            "Domain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=prefix)
+        )
 
         def client(name: str, granted: Sequence[str]) -> cognito.UserPoolClient:
             return pool.add_client(
@@ -172,7 +183,10 @@ class HttpApi(Construct):
                     flows=cognito.OAuthFlows(client_credentials=True),
                     scopes=[
                         cognito.OAuthScope.resource_server(
-                            server, cognito.ResourceServerScope(scope_name=s, scope_description=f"taskport {s}")
+                            server,
+                            cognito.ResourceServerScope(
+                                scope_name=s, scope_description=f"taskport {s}"
+                            ),
                         )
                         for s in granted
                     ],
@@ -183,8 +197,20 @@ class HttpApi(Construct):
 
         machine = client("MachineClient", machine_scopes)
         admin = client("AdminClient", (scopes.ADMIN,))
-        CfnOutput(self, "TokenEndpoint", value=f"{domain.base_url()}/oauth2/token", description="OAuth2 token URL")
-        CfnOutput(self, "MachineClientId", value=machine.user_pool_client_id, description="client credentials client")
-        CfnOutput(self, "AdminClientId", value=admin.user_pool_client_id, description="admin-scope client")
+        CfnOutput(
+            self,
+            "TokenEndpoint",
+            value=f"{domain.base_url()}/oauth2/token",
+            description="OAuth2 token URL",
+        )
+        CfnOutput(
+            self,
+            "MachineClientId",
+            value=machine.user_pool_client_id,
+            description="client credentials client",
+        )
+        CfnOutput(
+            self, "AdminClientId", value=admin.user_pool_client_id, description="admin-scope client"
+        )
         CfnOutput(self, "UserPoolId", value=pool.user_pool_id)
         return authorizers.HttpUserPoolAuthorizer("Jwt", pool, user_pool_clients=[machine, admin])

@@ -17,7 +17,9 @@ SES_EVENT_SOURCE = "aws.ses"
 
 
 class Mail(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, domain: str, mail_from_subdomain: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, domain: str, mail_from_subdomain: str
+    ) -> None:
         super().__init__(scope, construct_id)
         self.configuration_set = ses.ConfigurationSet(
             self,

@@ -56,9 +56,15 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch cannot publish to a topic under the AWS-managed SNS key.
-        self.key = kms.Key(self, "TopicKey", description="taskport alarm topic", enable_key_rotation=True)
-        self.key.grant(iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*")
-        self.topic = sns.Topic(self, "Alarms", display_name="taskport alarms", master_key=self.key, enforce_ssl=True)
+        self.key = kms.Key(
+            self, "TopicKey", description="taskport alarm topic", enable_key_rotation=True
+        )
+        self.key.grant(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey*"
+        )
+        self.topic = sns.Topic(
+            self, "Alarms", display_name="taskport alarms", master_key=self.key, enforce_ssl=True
+        )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self._action = cw_actions.SnsAction(self.topic)
@@ -78,7 +84,9 @@ class Monitoring(Construct):
             )
         self._alarm(
             "DeadLetters",
-            dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(5), statistic="Maximum"),
+            dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
             threshold=1,
             description="taskport EventBridge deliveries failed (schedule/event DLQ not empty)",
         )
@@ -126,7 +134,9 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
         return alarm
 
-    def _queue_alarms(self, queue: QueueSpec, workers: WorkerServices, oldest_age_seconds: int) -> None:
+    def _queue_alarms(
+        self, queue: QueueSpec, workers: WorkerServices, oldest_age_seconds: int
+    ) -> None:
         capacity = queue.max_workers * queue.concurrency
         self._alarm(
             f"BacklogHigh-{queue.name}",
@@ -172,7 +182,10 @@ class Monitoring(Construct):
     def _task_outcomes(self, workers: WorkerServices) -> None:
         namespace = metric_names.NAMESPACE
         for queue, log_group in workers.log_groups.items():
-            for metric_name, pattern in ((TASK_SUCCEEDED, SUCCESS_PATTERN), (TASK_FAILED, FAILURE_PATTERN)):
+            for metric_name, pattern in (
+                (TASK_SUCCEEDED, SUCCESS_PATTERN),
+                (TASK_FAILED, FAILURE_PATTERN),
+            ):
                 logs.MetricFilter(
                     self,
                     f"{metric_name}-{queue}",
@@ -186,7 +199,10 @@ class Monitoring(Construct):
 
         def outcome(metric_name: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace=namespace, metric_name=metric_name, period=Duration.minutes(5), statistic="Sum"
+                namespace=namespace,
+                metric_name=metric_name,
+                period=Duration.minutes(5),
+                statistic="Sum",
             )
 
         self._alarm(
@@ -195,7 +211,10 @@ class Monitoring(Construct):
                 expression=(
                     f"IF(failed >= {FAILURE_RATE_MIN_FAILURES}, 100 * failed / (failed + FILL(succeeded, 0)), 0)"
                 ),
-                using_metrics={"failed": outcome(TASK_FAILED), "succeeded": outcome(TASK_SUCCEEDED)},
+                using_metrics={
+                    "failed": outcome(TASK_FAILED),
+                    "succeeded": outcome(TASK_SUCCEEDED),
+                },
                 period=Duration.minutes(5),
             ),
             threshold=FAILURE_RATE_THRESHOLD_PERCENT,

@@ -28,7 +28,11 @@ METRICS_MAX_EVENT_AGE = Duration.minutes(2)
 def schedule_input(schedule_name: str) -> events.RuleTargetInput:
     """What the scheduler Lambda receives: ``{"schedule", "time", "event_id"}``."""
     return events.RuleTargetInput.from_object(
-        {"schedule": schedule_name, "time": events.EventField.time, "event_id": events.EventField.event_id}
+        {
+            "schedule": schedule_name,
+            "time": events.EventField.time,
+            "event_id": events.EventField.event_id,
+        }
     )
 
 

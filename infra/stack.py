@@ -38,12 +38,13 @@ class TaskportStack(Stack):
         queues: Iterable[QueueSpec] | None = None,
         schedules: Iterable[Schedule] | None = None,
         routes: Iterable[Route] | None = None,
-        **kwargs: object,
     ) -> None:
-        super().__init__(scope, construct_id, stack_name=config.stack_name, **kwargs)  # type: ignore[arg-type]
+        super().__init__(scope, construct_id, stack_name=config.stack_name)
         # The catalog and the route table by default; tests pass fixed ones for the snapshot.
         queue_specs = list(QUEUES.values() if queues is None else queues)
-        schedule_specs = [s for s, _ in SCHEDULES.values()] if schedules is None else list(schedules)
+        schedule_specs = (
+            [s for s, _ in SCHEDULES.values()] if schedules is None else list(schedules)
+        )
         route_specs = list(ROUTES if routes is None else routes)
         retention = config.log_retention
 
@@ -65,7 +66,9 @@ class TaskportStack(Stack):
             key=store.key,
             log_retention=retention,
         )
-        mail = Mail(self, "Mail", domain=config.email_domain, mail_from_subdomain=config.mail_from_subdomain)
+        mail = Mail(
+            self, "Mail", domain=config.email_domain, mail_from_subdomain=config.mail_from_subdomain
+        )
 
         shared_env = {
             env.ENV_REDIS_URL: cache.url,
@@ -152,8 +155,8 @@ class TaskportStack(Stack):
         for grantee in (functions.api, functions.events, workers.task_role):
             store.table.grant_read_write_data(grantee)
             store.key.grant_encrypt_decrypt(grantee)
-        store.uploads.grant_put(functions.api)
-        store.uploads.grant_read(workers.task_role)
+        store.grant_upload(functions.api)
+        store.grant_read_uploads(workers.task_role)
         mail.grant_send(workers.task_role)
 
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)

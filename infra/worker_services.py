@@ -22,7 +22,7 @@ from constructs import Construct
 
 from functions.metrics import names as metric_names
 from workers.catalog import QueueSpec
-from workers.contract.settings import ENV_REDIS_PASSWORD, ENV_SOFT_SHUTDOWN_TIMEOUT
+from workers.contract.settings import ENV_SOFT_SHUTDOWN_TIMEOUT
 
 # Celery's own environment variable (not a taskport setting).
 REMAP_SIGTERM_ENV = "REMAP_SIGTERM"
@@ -115,10 +115,15 @@ class WorkerServices(Construct):
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
-        self.security_group = ec2.SecurityGroup(self, "SecurityGroup", vpc=vpc, description="taskport workers")
+        self.security_group = ec2.SecurityGroup(
+            self, "SecurityGroup", vpc=vpc, description="taskport workers"
+        )
         # One role for every queue's tasks: any catalog task may be routed to any queue, so
         # permissions follow the image (the same code), not the queue.
-        self.task_role = iam.Role(self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+        self.task_role = iam.Role(
+            self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
+        )
+        image: ecs.ContainerImage
         if isinstance(image_source, Path):
             image = ecs.ContainerImage.from_asset(
                 str(image_source), platform=ecr_assets.Platform.LINUX_ARM64
@@ -202,7 +207,9 @@ class WorkerServices(Construct):
             min_healthy_percent=100,
             max_healthy_percent=200,
         )
-        scaling = service.auto_scale_task_count(min_capacity=queue.min_workers, max_capacity=queue.max_workers)
+        scaling = service.auto_scale_task_count(
+            min_capacity=queue.min_workers, max_capacity=queue.max_workers
+        )
         scaling.scale_on_metric(
             "Backlog",
             metric=backlog_metric(queue.name),
