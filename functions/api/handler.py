@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.api.app import app, body_too_large, logger
+from functions.api.app import app, body_too_large
 
 
-@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         too_large = body_too_large(event)

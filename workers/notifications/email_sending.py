@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
 from workers.contract import ses_tags, suppressions
 from workers.contract.email_address import normalized
 from workers.contract.notify_settings import NotificationSettings
@@ -128,15 +131,6 @@ def classify(code: str, message: str, status: int | None = None) -> Exception:
 
 def send(ses: Any, request: Mapping[str, Any]) -> str:
     """Send; returns SES's MessageId or raises a classified error."""
-    from botocore.exceptions import (  # noqa: PLC0415
-        ClientError,
-        ConnectTimeoutError,
-        ReadTimeoutError,
-    )
-    from botocore.exceptions import (
-        ConnectionError as BotoConnectionError,
-    )
-
     try:
         response = ses.send_email(**request)
     except ClientError as exc:

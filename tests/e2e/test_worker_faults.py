@@ -1,0 +1,124 @@
+"""Lost work comes back: killed pool children, killed workers, and Fargate-style SIGTERM.
+
+Each test starts and kills its own real ``celery worker`` processes (by PID / by the
+process group the launcher created) and proves where the message went from Redis itself:
+kombu keeps delivered-but-unacknowledged messages in its ``unacked`` hash.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.support.api_events import ApiCaller, reset_api_settings
+from tests.support.polling import wait_for
+from tests.support.workers import WorkerFleet, queued_task_ids, unacked_task_ids
+from workers import catalog
+from workers.contract import records
+from workers.contract.settings import ENV_REDIS_URL
+
+pytestmark = pytest.mark.e2e
+
+FINAL = tuple(records.FINAL_STATES)
+QUEUE = catalog.TASKS["diagnostics.sleep"].queue
+# The smallest visibility timeout the settings accept; tasks here are far shorter.
+SHORT_VISIBILITY = 10
+
+
+@pytest.fixture
+def api(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiCaller]:
+    monkeypatch.setenv(ENV_REDIS_URL, redis_url)
+    reset_api_settings()
+    yield ApiCaller(tenant="acme")
+    reset_api_settings()
+
+
+@pytest.fixture
+def fleet(redis_url: str, tmp_path: Path) -> Iterator[WorkerFleet]:
+    fleet = WorkerFleet(redis_url, tmp_path)
+    yield fleet
+    fleet.stop_all()
+
+
+def succeeded_in(log: str, task_id: str) -> bool:
+    return f"[{task_id}] succeeded" in log
+
+
+def test_pool_child_killed_mid_task_is_requeued_at_once_and_finished(
+    api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
+) -> None:
+    # The default (1 h) visibility timeout: only reject_on_worker_lost can bring it back.
+    worker = fleet.start(concurrency=1)
+    task_id = api.submit("diagnostics.sleep", {"seconds": 1.5, "steps": 6}).body["id"]
+    api.wait_for_state(task_id, records.PROGRESS, timeout=20)
+    [child] = worker.pool_pids()
+
+    os.kill(child, signal.SIGKILL)
+
+    body = api.wait_for_state(task_id, *FINAL, timeout=30)
+    assert body["state"] == records.SUCCESS, body
+    assert body["result"] == {"slept": 1.5, "steps": 6}
+    assert body["attempts"] == 2
+    assert worker.running
+    assert child not in worker.pool_pids()
+    assert "WorkerLostError" in worker.log()
+    assert task_id not in unacked_task_ids(redis_client)
+
+
+def test_worker_killed_task_returns_after_the_visibility_timeout(
+    api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
+) -> None:
+    first = fleet.start(concurrency=1, visibility_timeout=SHORT_VISIBILITY)
+    task_id = api.submit("diagnostics.sleep", {"seconds": 1.5, "steps": 6}).body["id"]
+    api.wait_for_state(task_id, records.PROGRESS, timeout=20)
+    [child] = first.pool_pids()
+
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait_exit(timeout=10)
+    # The pool child dies with its parent (PDEATHSIG), as everything does in a lost task.
+    wait_for(lambda: not os.path.exists(f"/proc/{child}"), timeout=10, what="the child to die")
+    # Nobody acknowledged or rejected it: the message waits in kombu's unacked hash.
+    assert task_id in unacked_task_ids(redis_client)
+    assert task_id not in queued_task_ids(redis_client, QUEUE)
+
+    second = fleet.start(concurrency=1, visibility_timeout=SHORT_VISIBILITY)
+    body = api.wait_for_state(task_id, *FINAL, timeout=SHORT_VISIBILITY + 30)
+
+    assert body["state"] == records.SUCCESS, body
+    assert body["attempts"] == 2
+    assert succeeded_in(second.log(), task_id)
+    assert not succeeded_in(first.log(), task_id)
+    assert task_id not in unacked_task_ids(redis_client)
+
+
+def test_sigterm_soft_phase_then_cold_shutdown_requeues_the_task(
+    api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
+) -> None:
+    # Default visibility timeout: only the cold shutdown can put the message back.
+    first = fleet.start(concurrency=1, soft_shutdown_timeout=1.0)
+    task_id = api.submit("diagnostics.sleep", {"seconds": 8, "steps": 16}).body["id"]
+    api.wait_for_state(task_id, records.PROGRESS, timeout=20)
+
+    first.signal(signal.SIGTERM)  # what ECS sends; REMAP_SIGTERM=SIGQUIT makes it cold
+    first.wait_exit(timeout=30)
+
+    # The soft phase was bounded: the worker left before the task could finish.
+    log = first.log()
+    assert not succeeded_in(log, task_id)
+    assert "soft shutdown" in log.lower()
+    assert "cold shutdown" in log.lower()
+    assert api.get(task_id).body["state"] == records.PROGRESS
+    # The unacknowledged message went back on its queue, not into the unacked hash.
+    assert task_id in queued_task_ids(redis_client, QUEUE)
+    assert task_id not in unacked_task_ids(redis_client)
+
+    second = fleet.start(concurrency=1)
+    body = api.wait_for_state(task_id, *FINAL, timeout=30)
+    assert body["state"] == records.SUCCESS, body
+    assert body["result"] == {"slept": 8, "steps": 16}
+    assert succeeded_in(second.log(), task_id)
