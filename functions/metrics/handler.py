@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.metrics import names
 from functions.metrics.backlog import QueueBacklog, as_payload, measure
-from functions.metrics.redis_connection import metrics_client
+from functions.shared.redis_client import producer_client
 from workers.catalog import QUEUES
 
 logger = Logger()
@@ -39,7 +39,7 @@ def publish(target: Metrics, backlogs: Mapping[str, QueueBacklog]) -> None:
 
 @logger.inject_lambda_context
 def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-    backlogs = measure(metrics_client(), QUEUES, now=time.time())
+    backlogs = measure(producer_client(), QUEUES, now=time.time())
     publish(metrics, backlogs)
     payload = as_payload(backlogs)
     logger.info("queue backlog", extra={"queues": payload})

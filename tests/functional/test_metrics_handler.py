@@ -42,7 +42,7 @@ def _send(app: Celery, queue: str, *, priority: int = 0, enqueued_at: float | No
 
 
 def test_priority_lists_follow_kombu_naming(redis_url: str) -> None:
-    from kombu.transport import redis as kombu_redis  # noqa: PLC0415
+    from kombu.transport import redis as kombu_redis
 
     with Connection(redis_url) as conn:
         channel = conn.default_channel
@@ -146,15 +146,15 @@ def test_handler_publishes_emf_for_every_queue(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from functions.metrics import handler as metrics_handler  # noqa: PLC0415
-    from functions.metrics import redis_connection  # noqa: PLC0415
-    from workers.contract import settings  # noqa: PLC0415
+    from functions.metrics import handler as metrics_handler
+    from functions.shared import redis_client as shared_redis
+    from workers.contract import settings
 
     monkeypatch.setenv(settings.ENV_REDIS_URL, redis_url)
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
     settings.core_settings.cache_clear()
-    redis_connection.metrics_client.cache_clear()
+    shared_redis.producer_client.cache_clear()
     _send(producer, QUEUE_B)
     _send(producer, QUEUE_B, priority=9)
 
@@ -167,8 +167,8 @@ def test_handler_publishes_emf_for_every_queue(
     try:
         result = metrics_handler.handler({"source": "aws.events"}, Context())
     finally:
-        redis_connection.metrics_client().close()
-        redis_connection.metrics_client.cache_clear()
+        shared_redis.producer_client().close()
+        shared_redis.producer_client.cache_clear()
         settings.core_settings.cache_clear()
 
     assert result["queues"][QUEUE_B]["backlog"] == 2
