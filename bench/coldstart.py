@@ -49,7 +49,12 @@ VARIANTS = {
 def run_once(module: str, event: str, env: dict[str, str]) -> dict[str, float]:
     code = PROBE.format(root=str(ROOT), module=module, event=event)
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -57,7 +62,11 @@ def run_once(module: str, event: str, env: dict[str, str]) -> dict[str, float]:
 def import_profile(env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import functions.api.handler"],
-        env=env, capture_output=True, text=True, check=True, cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     rows = []
     for line in out.stderr.splitlines():
@@ -79,7 +88,9 @@ def main() -> None:
         from tests.functional.conftest import ApiClient
 
         event = json.dumps(
-            ApiClient().event("POST", "/v1/tasks", body={"task": "diagnostics.echo", "args": {"message": "hi"}})
+            ApiClient().event(
+                "POST", "/v1/tasks", body={"task": "diagnostics.echo", "args": {"message": "hi"}}
+            )
         )
         base_env = {**os.environ, "REDIS_URL": server.url, "PYTHONDONTWRITEBYTECODE": "1"}
         envs = {
@@ -107,7 +118,9 @@ def main() -> None:
     print(f"cold start, median of {args.runs} fresh processes (import -> first 202)")
     print(f"{'variant':30} {'import ms':>10} {'first 202 ms':>13} {'taskport / it':>14}")
     for name, row in summary.items():
-        print(f"{name:30} {row['import_ms']:10.1f} {row['first_202_ms']:13.1f} {ours / row['first_202_ms']:13.2f}x")
+        print(
+            f"{name:30} {row['import_ms']:10.1f} {row['first_202_ms']:13.1f} {ours / row['first_202_ms']:13.2f}x"
+        )
     print("\nwhere taskport's import time goes (-X importtime, cumulative ms, top level):")
     for module, ms in profile:
         print(f"  {ms:7.1f}  {module}")

@@ -11,7 +11,9 @@ from celery import Celery
 from pydantic import BaseModel
 
 app = APIGatewayHttpResolver()
-celery_app = Celery("naive", broker=os.environ["REDIS_URL"], backend=os.environ.get("NAIVE_BACKEND") or None)
+celery_app = Celery(
+    "naive", broker=os.environ["REDIS_URL"], backend=os.environ.get("NAIVE_BACKEND") or None
+)
 
 
 class Submit(BaseModel):

@@ -24,7 +24,9 @@ sys.path.insert(0, str(ROOT))
 from infra.local.redis_server import RedisServer  # noqa: E402
 
 
-def measure(name: str, call: Callable[[int], None], n: int, warmup: int = 200) -> dict[str, float | str]:
+def measure(
+    name: str, call: Callable[[int], None], n: int, warmup: int = 200
+) -> dict[str, float | str]:
     for i in range(warmup):
         call(i)
     latencies = []
@@ -58,8 +60,8 @@ def main() -> None:
         import redis
         from celery import Celery
 
-        from tests.functional.conftest import ApiClient, LambdaContext
         from functions.api.handler import handler
+        from tests.functional.conftest import ApiClient, LambdaContext
 
         flush = redis.Redis.from_url(server.url)
         event = ApiClient().event(
@@ -69,7 +71,7 @@ def main() -> None:
 
         def taskport(_: int) -> None:
             result = handler(dict(event), context)
-            assert result["statusCode"] == 202, result  # noqa: S101
+            assert result["statusCode"] == 202, result
 
         with_backend = Celery("b1", broker=server.url, backend=server.url)
         without_backend = Celery("b2", broker=server.url)
@@ -79,7 +81,10 @@ def main() -> None:
         def celery_call(app: Celery) -> Callable[[int], None]:
             def call(_: int) -> None:
                 app.send_task(
-                    "diagnostics.echo", kwargs={"message": "hello"}, queue="default", headers={"tenant": "t"}
+                    "diagnostics.echo",
+                    kwargs={"message": "hello"},
+                    queue="default",
+                    headers={"tenant": "t"},
                 )
 
             return call
@@ -97,7 +102,9 @@ def main() -> None:
         server.stop()
 
     base = rows[1]["per_second"]
-    print(f"{'variant':38} {'submits/s':>10} {'p50 µs':>8} {'p99 µs':>8} {'cpu µs':>8} {'vs backend':>10}")
+    print(
+        f"{'variant':38} {'submits/s':>10} {'p50 µs':>8} {'p99 µs':>8} {'cpu µs':>8} {'vs backend':>10}"
+    )
     for row in rows:
         ratio = float(row["per_second"]) / float(base)
         row["vs_send_task_with_backend"] = ratio

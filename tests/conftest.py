@@ -22,7 +22,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> Iterator[str]:
-    import redis  # noqa: PLC0415
+    import redis
 
     client = redis.Redis.from_url(redis_server.url)
     client.flushall()
@@ -31,8 +31,8 @@ def redis_url(redis_server: RedisServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_client(redis_url: str) -> Iterator["redis.Redis"]:  # type: ignore[name-defined]  # noqa: F821
-    import redis  # noqa: PLC0415
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:  # type: ignore[name-defined]  # noqa: F821
+    import redis
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     yield client

@@ -49,7 +49,10 @@ QUEUES: Mapping[str, QueueSpec] = MappingProxyType(
             QueueSpec(
                 name="notifications",
                 description="SES email and signed webhooks (I/O bound)",
-                concurrency=8,
+                # I/O bound: gevent enforces the hard time limits, and every delivery has
+                # its own deadline in code (DESIGN 5); 50 slots per worker process.
+                pool="gevent",
+                concurrency=50,
             ),
             QueueSpec(
                 name="processing",

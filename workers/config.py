@@ -111,6 +111,6 @@ def celery_config(core: CoreSettings, worker: WorkerSettings) -> dict[str, Any]:
 
 
 def _queues() -> Any:
-    from kombu import Queue  # noqa: PLC0415 - kombu only on the worker side
+    from kombu import Queue
 
     return tuple(Queue(name, routing_key=name) for name in catalog.QUEUES)

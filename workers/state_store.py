@@ -19,9 +19,9 @@ def state_client() -> redis.Redis:
     global _client  # noqa: PLW0603 - a per-process cache keyed by pid
     pid = os.getpid()
     if _client is None or _client[0] != pid:
-        import redis  # noqa: PLC0415
+        import redis
 
-        from workers.app import app  # noqa: PLC0415 - the configured URL lives there
+        from workers.app import app
 
         client = redis.Redis.from_url(
             app.conf.broker_url,

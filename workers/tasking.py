@@ -48,7 +48,7 @@ def _resolve(dotted: str) -> type[BaseException]:
     return found
 
 
-class TaskportTask(Task):  # type: ignore[misc]
+class TaskportTask(Task):
     """Catalog-driven behaviour around a task's ``run``."""
 
     spec: catalog.TaskSpec
@@ -92,7 +92,7 @@ class TaskportTask(Task):  # type: ignore[misc]
         raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries)
 
     def _end_revoked(self, reason: str) -> None:
-        from celery.exceptions import TaskRevokedError  # noqa: PLC0415
+        from celery.exceptions import TaskRevokedError
 
         self.backend.mark_as_revoked(self.request.id, reason, request=self.request)
         state_store.mark_finished(self.request.id, records.REVOKED)

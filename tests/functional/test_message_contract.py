@@ -11,7 +11,9 @@ from celery import Celery
 from workers.contract.message import build_envelope
 
 
-def test_envelope_has_the_shape_celery_send_task_produces(redis_url: str, redis_client: redis.Redis) -> None:
+def test_envelope_has_the_shape_celery_send_task_produces(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
     app = Celery("probe", broker=redis_url)
     app.conf.task_serializer = "json"
     result = app.send_task(
@@ -36,4 +38,6 @@ def test_envelope_has_the_shape_celery_send_task_produces(redis_url: str, redis_
         assert ours["headers"][field] == theirs["headers"][field], field
     for field in ("correlation_id", "delivery_mode", "delivery_info", "priority", "body_encoding"):
         assert ours["properties"][field] == theirs["properties"][field], field
-    assert json.loads(base64.b64decode(ours["body"])) == json.loads(base64.b64decode(theirs["body"]))
+    assert json.loads(base64.b64decode(ours["body"])) == json.loads(
+        base64.b64decode(theirs["body"])
+    )

@@ -18,7 +18,9 @@ def deliver(event: dict) -> dict:
     return handler(event, LambdaContext())
 
 
-def test_duplicate_deliveries_enqueue_exactly_once(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_duplicate_deliveries_enqueue_exactly_once(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     event = load_event("scheduler_heartbeat.json")
     first = deliver(event)
     again = deliver({**event, "event_id": "another-delivery-of-the-same-fire"})
@@ -29,7 +31,7 @@ def test_duplicate_deliveries_enqueue_exactly_once(api: ApiClient, redis_client:
     (message,) = [json.loads(m) for m in redis_client.lrange("default", 0, -1)]
     assert message["headers"]["task"] == "diagnostics.echo"
     assert message["headers"]["tenant"] == SYSTEM_TENANT
-    assert 0 < redis_client.ttl(keys.schedule_fire("diagnostics.heartbeat", event["time"]))
+    assert redis_client.ttl(keys.schedule_fire("diagnostics.heartbeat", event["time"])) > 0
 
 
 def test_each_fire_time_enqueues(api: ApiClient, redis_client: redis.Redis) -> None:
@@ -39,7 +41,9 @@ def test_each_fire_time_enqueues(api: ApiClient, redis_client: redis.Redis) -> N
     assert redis_client.llen("default") == 2
 
 
-def test_scheduled_task_belongs_to_system_and_runs_the_constant_args(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_scheduled_task_belongs_to_system_and_runs_the_constant_args(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     result = deliver(load_event("scheduler_heartbeat.json"))
     record = redis_client.hgetall(keys.task_record(result["id"]))
     assert record["tenant"] == SYSTEM_TENANT
@@ -59,15 +63,21 @@ def test_unknown_schedule_is_logged_and_nothing_enqueued(
     result = deliver({"schedule": "no.such", "time": "2026-11-24T18:05:00Z", "event_id": "x"})
     assert result["status"] == "unknown_schedule"
     assert redis_client.llen("default") == 0
-    assert any("unknown schedule" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+    assert any(
+        "unknown schedule" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records
+    )
 
 
-def test_malformed_event_is_rejected_without_raising(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_malformed_event_is_rejected_without_raising(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     assert deliver({"detail": {}})["status"] == "rejected"
     assert redis_client.llen("default") == 0
 
 
-def test_manual_fire_needs_admin_and_each_fire_enqueues(api: ApiClient, redis_client: redis.Redis) -> None:
+def test_manual_fire_needs_admin_and_each_fire_enqueues(
+    api: ApiClient, redis_client: redis.Redis
+) -> None:
     path = "/v1/schedules/diagnostics.heartbeat/fire"
     assert api.call("POST", path).status == 403  # ALL_SCOPES lacks admin
     admin = api.as_tenant("ops", scope="taskport/admin")

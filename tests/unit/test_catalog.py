@@ -49,8 +49,12 @@ def test_a_task_with_a_bad_queue_or_limits_is_refused() -> None:
         catalog.TaskSpec(name="x.y", queue="nope", args_model=catalog.EchoArgs, description="")
     with pytest.raises(ValueError, match="soft_time_limit"):
         catalog.TaskSpec(
-            name="x.y", queue="default", args_model=catalog.EchoArgs, description="",
-            soft_time_limit=10, time_limit=5,
+            name="x.y",
+            queue="default",
+            args_model=catalog.EchoArgs,
+            description="",
+            soft_time_limit=10,
+            time_limit=5,
         )
 
 

@@ -53,15 +53,22 @@ def key() -> tokens.SigningKey:
     return tokens.SigningKey.generate()
 
 
-@pytest.fixture
-def fake() -> FakeLambda:
+@pytest.fixture(scope="module")
+def shared_fake() -> FakeLambda:
     return FakeLambda()
 
 
 @pytest.fixture
-def gateway_url(key: tokens.SigningKey, fake: FakeLambda) -> Iterator[str]:
+def fake(shared_fake: FakeLambda) -> FakeLambda:
+    shared_fake.__init__()  # type: ignore[misc]  # a fresh fake per test, one server per module
+    return shared_fake
+
+
+@pytest.fixture(scope="module")
+def gateway_url(key: tokens.SigningKey, shared_fake: FakeLambda) -> Iterator[str]:
     authorizer = JwtAuthorizer(key.public_pem, scopes.DEFAULT_PREFIX)
-    server = make_server(LocalApiGateway(handler=fake, authorizer=authorizer, access_log=False), 0)
+    gateway = LocalApiGateway(handler=shared_fake, authorizer=authorizer, access_log=False)
+    server = make_server(gateway, 0)
     serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

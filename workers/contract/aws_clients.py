@@ -14,8 +14,8 @@ from typing import Any
 
 @lru_cache(maxsize=16)
 def _client(service: str, pid: int, max_attempts: int) -> Any:
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    import boto3
+    from botocore.config import Config
 
     # Bounded timeouts. ``max_attempts`` counts calls: 1 where taskport's own policy
     # decides retries (SES: backoff with jitter, quota windows).
@@ -30,8 +30,8 @@ def _client(service: str, pid: int, max_attempts: int) -> Any:
 
 @lru_cache(maxsize=16)
 def _table(name: str, pid: int) -> Any:
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    import boto3
+    from botocore.config import Config
 
     config = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard"})
     return boto3.session.Session().resource("dynamodb", config=config).Table(name)

@@ -160,7 +160,7 @@ def get(tbl: Any, tenant: str, endpoint_id: str) -> Endpoint | None:
 
 
 def list_endpoints(tbl: Any, tenant: str) -> list[Endpoint]:
-    from boto3.dynamodb.conditions import Key  # noqa: PLC0415
+    from boto3.dynamodb.conditions import Key
 
     response = tbl.query(
         KeyConditionExpression=Key(table.PARTITION_KEY).eq(table.tenant_partition(tenant))

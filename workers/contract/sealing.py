@@ -22,7 +22,7 @@ def _aad(context: Mapping[str, str]) -> bytes:
 
 
 def seal(kms: Any, key_id: str, plaintext: bytes, context: Mapping[str, str]) -> dict[str, str]:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     data_key = kms.generate_data_key(
         KeyId=key_id, KeySpec="AES_256", EncryptionContext=dict(context)
@@ -37,7 +37,7 @@ def seal(kms: Any, key_id: str, plaintext: bytes, context: Mapping[str, str]) ->
 
 
 def unseal(kms: Any, sealed: Mapping[str, str], context: Mapping[str, str]) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     data_key = kms.decrypt(
         CiphertextBlob=base64.b64decode(sealed["key"]), EncryptionContext=dict(context)
