@@ -72,7 +72,6 @@ ROUTES: tuple[Route, ...] = (
     _r("GET", "/v1/tasks/{id}", scopes.TASKS_READ, "get_task", "A task's state"),
     _r("POST", "/v1/tasks/{id}/cancel", scopes.TASKS_WRITE, "cancel_task", "Cancel a task"),
     _r("POST", "/v1/schedules/{name}/fire", scopes.ADMIN, "fire_schedule", "Fire a schedule now"),
-    _r("GET", "/v1/ops/sitrep", scopes.OPS_READ, "sitrep", "Operations situation report"),
     _r(
         "POST",
         "/v1/webhooks/endpoints",
