@@ -146,8 +146,12 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             with receiver.lock:
                 receiver.requests.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body,
-                             time.time())
+                    Received(
+                        self.path,
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        time.time(),
+                    )
                 )
                 queued = receiver.script.get(self.path) or []
                 status, extra = queued.pop(0) if queued else (200, {})
@@ -209,7 +213,10 @@ def submit(client: Any, task: str, kwargs: dict[str, Any], tenant: str = "acme")
     task_id = message.new_task_id()
     spec = catalog.TASKS[task]
     envelope = message.build_envelope(
-        task_name=task, task_id=task_id, queue=spec.queue, kwargs=kwargs,
+        task_name=task,
+        task_id=task_id,
+        queue=spec.queue,
+        kwargs=kwargs,
         headers={header_names.TENANT_HEADER: tenant},
     )
     client.lpush(message.queue_list_key(spec.queue), envelope)
