@@ -54,7 +54,7 @@ def test_pool_child_killed_mid_task_is_requeued_at_once_and_finished(
 ) -> None:
     # The default (1 h) visibility timeout: only reject_on_worker_lost can bring it back.
     worker = fleet.start(concurrency=1)
-    task_id = api.submit("diagnostics.sleep", {"seconds": 1.5, "steps": 6}).body["id"]
+    task_id = api.submit("diagnostics.sleep", {"seconds": 3, "steps": 6}).body["id"]
     api.wait_for_state(task_id, records.PROGRESS, timeout=20)
     [child] = worker.pool_pids()
 
@@ -62,7 +62,7 @@ def test_pool_child_killed_mid_task_is_requeued_at_once_and_finished(
 
     body = api.wait_for_state(task_id, *FINAL, timeout=30)
     assert body["state"] == records.SUCCESS, body
-    assert body["result"] == {"slept": 1.5, "steps": 6}
+    assert body["result"] == {"slept": 3, "steps": 6}
     assert body["attempts"] == 2
     assert worker.running
     assert child not in worker.pool_pids()
@@ -74,7 +74,7 @@ def test_worker_killed_task_returns_after_the_visibility_timeout(
     api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
 ) -> None:
     first = fleet.start(concurrency=1, visibility_timeout=SHORT_VISIBILITY)
-    task_id = api.submit("diagnostics.sleep", {"seconds": 1.5, "steps": 6}).body["id"]
+    task_id = api.submit("diagnostics.sleep", {"seconds": 3, "steps": 6}).body["id"]
     api.wait_for_state(task_id, records.PROGRESS, timeout=20)
     [child] = first.pool_pids()
 

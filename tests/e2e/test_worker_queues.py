@@ -23,7 +23,7 @@ CELERY_DEFAULT_QUEUE = "celery"
 
 @pytest.fixture
 def client_app(redis_url: str) -> Iterator[Any]:
-    from celery import Celery  # noqa: PLC0415
+    from celery import Celery
 
     app = Celery("other-service", broker=redis_url)
     app.conf.update(task_serializer="json", accept_content=["json"])

@@ -43,7 +43,7 @@ def build_event(
     query: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """One payload-v2 event; an unknown path gets API Gateway's ``$default`` route."""
-    from functions.api.routes import DEFAULT_ROUTE_KEY, resolve  # noqa: PLC0415
+    from functions.api.routes import DEFAULT_ROUTE_KEY, resolve
 
     event = copy.deepcopy(_sample())
     found = resolve(method, path)
@@ -100,7 +100,7 @@ class ApiCaller:
     scope: str = scope_claim(scopes.TASKS_WRITE, scopes.TASKS_READ)
 
     def call(self, method: str, path: str, **kwargs: Any) -> ApiResponse:
-        from functions.api.handler import handler  # noqa: PLC0415
+        from functions.api.handler import handler
 
         event = build_event(method, path, tenant=self.tenant, scope=self.scope, **kwargs)
         result = handler(event, LambdaContext())
@@ -131,8 +131,8 @@ class ApiCaller:
 def reset_api_settings() -> None:
     """The handler caches settings and its Redis client per process; call after switching
     ``REDIS_URL`` (or any other setting) between tests."""
-    from functions.shared.redis_client import _password, producer_client  # noqa: PLC0415
-    from workers.contract.settings import core_settings  # noqa: PLC0415
+    from functions.shared.redis_client import _password, producer_client
+    from workers.contract.settings import core_settings
 
     core_settings.cache_clear()
     producer_client.cache_clear()

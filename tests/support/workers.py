@@ -230,9 +230,16 @@ class WorkerFleet:
         self.workers.append(worker)
         return worker.start()
 
-    def stop_all(self) -> None:
+    def stop_all(self, timeout: float = 15.0) -> None:
+        """TERM every worker at once, wait for each (bounded), then KILL their groups."""
         for worker in self.workers:
-            worker.stop()
+            with contextlib.suppress(ProcessLookupError):
+                worker.signal(signal.SIGTERM)
+        for worker in self.workers:
+            if worker.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    worker.process.wait(timeout)
+            worker.kill()
 
 
 # ---------------------------------------------------------------- broker inspection
@@ -246,6 +253,6 @@ def queued_task_ids(client: redis.Redis, queue: str) -> list[str]:
 
 
 def unacked_task_ids(client: redis.Redis) -> list[str]:
-    from kombu.transport.redis import Channel  # noqa: PLC0415
+    from kombu.transport.redis import Channel
 
     return [json.loads(raw)[0]["headers"]["id"] for raw in client.hvals(Channel.unacked_key)]
