@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-ticker", action="store_true")
     args = parser.parse_args(argv)
 
-    from functions.api.handler import handler as api_handler  # noqa: PLC0415 - child only
+    from functions.api.handler import handler as api_handler
 
     key = SigningKey.load(args.key)
     authorizer = JwtAuthorizer(key.public_pem, CoreSettings.from_env().scope_prefix)
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     ticker = None
     if not args.no_ticker:
-        from functions.scheduler.handler import handler as scheduler_handler  # noqa: PLC0415
+        from functions.scheduler.handler import handler as scheduler_handler
 
         ticks = ticker_mod.plan(override_seconds=ticker_mod.override_from_env())
         ticker = ticker_mod.Ticker(scheduler_handler, ticks)

@@ -120,7 +120,9 @@ def build_event(
     domain, _, port = host.partition(":")
     headers.setdefault("x-forwarded-port", port or "80")
     headers.setdefault("x-forwarded-proto", "http")
-    request_id = request_id or base64.b64encode(uuid.uuid4().bytes[:11]).decode()  # "cDbVvjQ2IAMEb3A="
+    request_id = (
+        request_id or base64.b64encode(uuid.uuid4().bytes[:11]).decode()
+    )  # "cDbVvjQ2IAMEb3A="
     epoch_ms = epoch_ms if epoch_ms is not None else int(time.time() * 1000)
     headers.setdefault("x-amzn-trace-id", f"Root=1-{epoch_ms // 1000:08x}-{uuid.uuid4().hex[:24]}")
     request_context: dict[str, Any] = {

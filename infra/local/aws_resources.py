@@ -22,7 +22,7 @@ Step = Callable[[Any, Mapping[str, str]], dict[str, str]]
 
 
 def _session(endpoint_url: str, region: str) -> Any:
-    import boto3  # noqa: PLC0415 - only the supervisor needs boto3
+    import boto3
 
     session: Any = boto3.session.Session(
         aws_access_key_id="local",

@@ -67,7 +67,7 @@ def _token(args: argparse.Namespace, url: str) -> str | None:
         return os.environ[ENV_TOKEN]
     if not _is_local(url):
         return None
-    from infra.local import tokens  # noqa: PLC0415
+    from infra.local import tokens
 
     try:
         return tokens.mint(tokens.SigningKey.load(tokens.key_path()))
@@ -84,14 +84,14 @@ def _client(args: argparse.Namespace) -> ApiClient:
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    from infra.local.supervisor import run_local  # noqa: PLC0415
+    from infra.local.supervisor import run_local
 
     return run_local()
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from infra.local import tokens  # noqa: PLC0415
-    from workers.contract import scopes  # noqa: PLC0415
+    from infra.local import tokens
+    from workers.contract import scopes
 
     try:
         key = tokens.SigningKey.load(tokens.key_path())
@@ -103,8 +103,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _watch(client: ApiClient, task_id: str, timeout: float | None) -> int:
-    from infra.local.progress import follow  # noqa: PLC0415
+def _watch(client: ApiClient, task_id: str, timeout: float | None, interval: float = 0.5) -> int:
+    from infra.local.progress import follow
 
     path = f"/v1/tasks/{quote(task_id, safe='')}"
     try:
@@ -113,6 +113,7 @@ def _watch(client: ApiClient, task_id: str, timeout: float | None) -> int:
             sys.stderr,
             interactive=sys.stderr.isatty(),
             timeout=timeout,
+            interval=interval,
         )
     except TimeoutError as exc:
         print(f"taskport watch: {exc}", file=sys.stderr)
@@ -152,7 +153,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    return _watch(_client(args), args.id, args.timeout)
+    return _watch(_client(args), args.id, args.timeout, args.interval)
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
@@ -189,7 +190,7 @@ def cmd_fire(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    from infra.local import outbox  # noqa: PLC0415
+    from infra.local import outbox
 
     moto_url = args.moto_url
     if not moto_url:
@@ -271,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("watch", parents=[conn], help="follow a task until a final state")
     p.add_argument("id")
     p.add_argument("--timeout", type=float)
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
     p.set_defaults(func=cmd_watch)
 
     p = sub.add_parser("cancel", parents=[conn], help="cancel a task")

@@ -43,7 +43,7 @@ def sent_emails(data: dict[str, Any]) -> list[SentEmail]:
 
 
 def fetch(moto_url: str) -> list[SentEmail]:
-    import httpx  # noqa: PLC0415
+    import httpx
 
     answer = httpx.get(f"{moto_url.rstrip('/')}/moto-api/data.json", timeout=10)
     answer.raise_for_status()

@@ -54,7 +54,9 @@ def fake_api() -> Iterator[tuple[FakeApi, str]]:
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     yield fake, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -140,7 +142,7 @@ def test_submit_sends_args_and_idempotency_key(
     )  # fmt: skip
     assert code == 0
     assert json.loads(out)["id"] == "t1"
-    method, path, headers, body = fake.requests[-1]
+    _, _, headers, body = fake.requests[-1]
     assert json.loads(body) == {"task": "diagnostics.sleep", "args": {"seconds": 1, "steps": 2}}
     lowered = {k.lower(): v for k, v in headers.items()}
     assert lowered["authorization"] == "Bearer tok"
@@ -156,7 +158,9 @@ def test_connection_options_work_after_the_subcommand(
     assert (code, json.loads(out)["state"]) == (0, "PENDING")
 
 
-def test_submit_json_object(fake_api: tuple[FakeApi, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_submit_json_object(
+    fake_api: tuple[FakeApi, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     fake, url = fake_api
     fake.script("POST", "/v1/tasks", (202, {"id": "t2"}))
     code, _, _ = run(
@@ -203,7 +207,9 @@ def test_taskport_error_shape_exits_3_with_details(
         }
     }
     fake.script("POST", "/v1/tasks", (400, error))
-    code, out, err = run(capsys, "--api-url", url, "submit", "diagnostics.sleep", "--arg", "seconds=99")
+    code, out, err = run(
+        capsys, "--api-url", url, "submit", "diagnostics.sleep", "--arg", "seconds=99"
+    )
     assert code == 3
     assert out == ""
     assert "HTTP 400, validation_error" in err
@@ -222,7 +228,9 @@ def test_api_gateway_error_shape_exits_3(
     assert "Forbidden" in err
 
 
-def test_server_error_exits_4(fake_api: tuple[FakeApi, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_server_error_exits_4(
+    fake_api: tuple[FakeApi, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     fake, url = fake_api
     fake.script("GET", "/v1/tasks/x", (503, {"error": {"code": "unavailable", "message": "down"}}))
     code, _, err = run(capsys, "--api-url", url, "status", "x")
@@ -258,14 +266,16 @@ def test_watch_follows_progress_until_a_final_state(
         (200, {"id": "t9", "state": "PROGRESS", "progress": {"percent": 40, "message": "2/5"}}),
         (200, {"id": "t9", "state": final, "progress": {"percent": 40, "message": "2/5"}}),
     )
-    exit_code, out, err = run(capsys, "--api-url", url, "watch", "t9")
+    exit_code, out, err = run(capsys, "--api-url", url, "watch", "t9", "--interval", "0.01")
     assert exit_code == code
     assert json.loads(out)["state"] == final
     assert "40.0%" in err
     assert final in err
 
 
-def test_fire_posts_to_the_schedule(fake_api: tuple[FakeApi, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_fire_posts_to_the_schedule(
+    fake_api: tuple[FakeApi, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     fake, url = fake_api
     fake.script("POST", "/v1/schedules/diagnostics.heartbeat/fire", (202, {"id": "s1"}))
     code, out, _ = run(capsys, "--api-url", url, "fire", "diagnostics.heartbeat")
