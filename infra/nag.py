@@ -36,8 +36,16 @@ class Parts:
     monitoring: Monitoring
 
 
-def _ack(construct: IConstruct, rule: str, reason: str) -> None:
+@dataclass(frozen=True)
+class Acknowledged:
+    path: str
+    rule: str
+    reason: str
+
+
+def _ack(construct: IConstruct, rule: str, reason: str, *, record: list[Acknowledged]) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=rule, reason=reason))
+    record.append(Acknowledged(path=construct.node.path, rule=rule, reason=reason))
 
 
 LAMBDA_MANAGED_POLICIES = (
@@ -61,7 +69,9 @@ def _objects_of(stack: Stack, bucket: IConstruct) -> str:
     return f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(default_child)}.Arn>/*]"
 
 
-def acknowledge(stack: Stack, parts: Parts) -> None:
+def acknowledge(stack: Stack, parts: Parts) -> list[Acknowledged]:
+    """Acknowledge the reviewed findings; returns what was acknowledged, for the tests."""
+    record: list[Acknowledged] = []
     api_routes = parts.api.node
     for route in api_routes.find_all():
         if isinstance(route, CfnRoute) and route.authorization_type in (None, "NONE"):
@@ -71,6 +81,7 @@ def acknowledge(stack: Stack, parts: Parts) -> None:
                 "Public by the shared route table (health, OpenAPI document, Swagger UI) or the "
                 "$default catch-all that only answers taskport's JSON 404; every other route "
                 "has the JWT authorizer with scopes.",
+                record=record,
             )
     if parts.api.user_pool is not None:
         _ack(
@@ -78,6 +89,7 @@ def acknowledge(stack: Stack, parts: Parts) -> None:
             "AwsSolutions-COG8",
             "Threat protection (Plus plan) guards end-user sign-ins; this pool has self sign-up "
             "disabled and only machine clients using the client-credentials flow.",
+            record=record,
         )
     _ack(
         parts.cache.auth_secret,
@@ -85,18 +97,21 @@ def acknowledge(stack: Stack, parts: Parts) -> None:
         "An ElastiCache AUTH token cannot be rotated by a Secrets Manager rotation Lambda alone: "
         "it needs ModifyReplicationGroup ROTATE then SET while clients reconnect; the runbook "
         "is in docs/deploy.md.",
+        record=record,
     )
     _ack(
         parts.schedules.dead_letters,
         "AwsSolutions-SQS3",
         "This queue is itself the dead-letter queue of the EventBridge targets (the rule only "
         "recognises DLQs of other SQS queues); it is alarmed when not empty.",
+        record=record,
     )
     for function in parts.functions.by_name.values():
         _ack(
             function,
             "AwsSolutions-L1",
             "DESIGN 2a pins Python 3.12 on ARM64 for Lambdas and the worker image alike.",
+            record=record,
         )
         role = function.role
         assert role is not None
@@ -106,27 +121,31 @@ def acknowledge(stack: Stack, parts: Parts) -> None:
                 rule,
                 "AWS-managed Lambda execution policies: write to the function's own log group "
                 "and manage its VPC network interfaces (EC2 ENI actions have no resource scope).",
+                record=record,
             )
         _ack(
             role,
             "AwsSolutions-IAM5[Resource::*]",
             "X-Ray active tracing: xray:PutTraceSegments/PutTelemetryRecords support no "
             "resource-level permissions.",
+            record=record,
         )
     for grantee in (parts.functions.api.role, parts.functions.events.role, parts.workers.task_role):
         assert grantee is not None
         for rule in KMS_WILDCARD_ACTIONS:
-            _ack(grantee, rule, KMS_REASON)
+            _ack(grantee, rule, KMS_REASON, record=record)
     uploads_objects = _objects_of(stack, parts.store.uploads)
     _ack(
         parts.functions.api.role,  # type: ignore[arg-type]
         uploads_objects,
         "The API hands out uploads under tenant-chosen object keys: s3:PutObject on this one bucket's objects.",
+        record=record,
     )
     _ack(
         parts.workers.task_role,
         uploads_objects,
         "CSV import reads any uploaded object: s3:GetObject on this one bucket's objects.",
+        record=record,
     )
     for service in parts.workers.services.values():
         task_definition = service.task_definition
@@ -135,6 +154,7 @@ def acknowledge(stack: Stack, parts: Parts) -> None:
             "AwsSolutions-ECS2",
             "Only non-secret configuration is in the environment (endpoints, names, timeouts); "
             "the cache AUTH token is injected through ECS secrets.",
+            record=record,
         )
         execution_role = task_definition.execution_role
         if execution_role is not None:
@@ -143,4 +163,6 @@ def acknowledge(stack: Stack, parts: Parts) -> None:
                 "AwsSolutions-IAM5[Resource::*]",
                 "ecr:GetAuthorizationToken (pulling the worker image asset) has no "
                 "resource-level permissions.",
+                record=record,
             )
+    return record

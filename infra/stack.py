@@ -172,4 +172,4 @@ class TaskportStack(Stack):
             schedules=rules,
             monitoring=monitoring,
         )
-        nag.acknowledge(self, self.parts)
+        self.acknowledgments = nag.acknowledge(self, self.parts)
