@@ -58,6 +58,11 @@ class AccessLogSettings:
         return self._format
 
 
+def _output(scope: Construct, name: str, value: str, description: str) -> None:
+    """A stack output with a stable key (docs/deploy.md and scripts query it by name)."""
+    CfnOutput(scope, name, value=value, description=description).override_logical_id(name)
+
+
 def route_construct_id(route: Route) -> str:
     return f"Route-{route.operation_id}"
 
@@ -137,7 +142,7 @@ class HttpApi(Construct):
                 log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
             ),
         )
-        CfnOutput(self, "Url", value=self.api.api_endpoint, description="taskport API base URL")
+        _output(self, "ApiUrl", self.api.api_endpoint, "taskport API base URL")
 
     def _cognito(
         self, *, scope_prefix: str, domain_prefix: str | None, machine_scopes: Sequence[str]

@@ -7,10 +7,11 @@ that requeues unacknowledged messages, all within ``stopTimeout`` (120 s) before
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from aws_cdk import Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -32,6 +33,10 @@ WORKER_UID = "10001"  # matches the Dockerfile's user; enforced even for a prebu
 TMP_VOLUME = "tmp"
 METRIC_PERIOD = Duration.minutes(1)
 CONTAINER_NAME = "worker"
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<name>[a-z0-9._/-]+?)(?::(?P<tag>[\w.-]+)|@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
 
 
 def worker_command(queue: QueueSpec) -> list[str]:
@@ -123,13 +128,8 @@ class WorkerServices(Construct):
         self.task_role = iam.Role(
             self, "TaskRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com")
         )
-        image: ecs.ContainerImage
-        if isinstance(image_source, Path):
-            image = ecs.ContainerImage.from_asset(
-                str(image_source), platform=ecr_assets.Platform.LINUX_ARM64
-            )
-        else:
-            image = ecs.ContainerImage.from_registry(image_source)
+        self._pull_repository_arn: str | None = None
+        image = self._image(image_source)
         self.services: dict[str, ecs.FargateService] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         for queue in queues:
@@ -143,6 +143,39 @@ class WorkerServices(Construct):
                 memory_mib=memory_mib,
                 log_retention=log_retention,
             )
+
+    def _image(self, source: Path | str) -> ecs.ContainerImage:
+        """The Dockerfile in the repo as an ARM64 asset, or a prebuilt image URI."""
+        if isinstance(source, Path):
+            return ecs.ContainerImage.from_asset(
+                str(source), platform=ecr_assets.Platform.LINUX_ARM64
+            )
+        ecr_image = ECR_IMAGE.match(source)
+        if ecr_image is not None:
+            # A private ECR image: the execution roles get pull rights on that repository.
+            self._pull_repository_arn = (
+                f"arn:{Aws.PARTITION}:ecr:{ecr_image['region']}:{ecr_image['account']}"
+                f":repository/{ecr_image['name']}"
+            )
+        return ecs.ContainerImage.from_registry(source)
+
+    def _grant_pull(self, task_definition: ecs.TaskDefinition) -> None:
+        if self._pull_repository_arn is None:
+            return
+        role = task_definition.obtain_execution_role()
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:GetDownloadUrlForLayer",
+                    "ecr:BatchGetImage",
+                ],
+                resources=[self._pull_repository_arn],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+        )
 
     def _service(
         self,
@@ -169,6 +202,7 @@ class WorkerServices(Construct):
             ),
         )
         task_definition.add_volume(name=TMP_VOLUME)
+        self._grant_pull(task_definition)
         log_group = logs.LogGroup(scope, "Logs", retention=log_retention)
         self.log_groups[queue.name] = log_group
         container = task_definition.add_container(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from aws_cdk import App, Stack
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from infra.cache import replication_group_id
 from infra.config import StackConfig
 from infra.network import INTERFACE_SERVICES, Network
-from infra.worker_services import health_command
+from infra.worker_services import WorkerServices, health_command
 from workers.catalog import QUEUES, longest_time_limit
 
 
@@ -80,3 +84,29 @@ def test_health_check_needs_no_broker() -> None:
         assert kind == "CMD-SHELL"
         assert "/proc/1" in script
         assert "celery -A" not in script  # no `celery inspect ping` round trip through Redis
+
+
+def test_prebuilt_ecr_image_is_pulled_without_an_asset(tmp_path: Path) -> None:
+    uri = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/taskport-worker:v1"
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Workers")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    WorkerServices(
+        stack,
+        "Workers",
+        queues=QUEUES.values(),
+        vpc=vpc,
+        subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        image_source=uri,
+        environment={},
+        secrets={},
+        cpu=256,
+        memory_mib=512,
+        log_retention=logs.RetentionDays.ONE_WEEK,
+    )
+    template = Template.from_stack(stack)
+    rendered = json.dumps(template.to_json())
+    assert "team/taskport-worker:v1" in rendered
+    assert "ecr:BatchGetImage" in rendered  # the execution role may pull from that repository
+    manifest = tmp_path / "Workers.assets.json"
+    assert not manifest.exists() or not json.loads(manifest.read_text()).get("dockerImages")
