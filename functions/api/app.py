@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
 from functions.api import (
@@ -304,6 +307,19 @@ def _on_validation(exc: RequestValidationError) -> Response[Any]:
 @app.exception_handler(ApiError)
 def _on_api_error(exc: ApiError) -> Response[Any]:
     return _json(exc.status, exc.body())
+
+
+@app.exception_handler(UnicodeDecodeError)
+def _on_undecodable_body(_: UnicodeDecodeError) -> Response[Any]:
+    # A base64 body (isBase64Encoded: binary content type or non-UTF-8 bytes) that is not
+    # UTF-8 cannot be JSON: Powertools' decode raises here, and it is the client's mistake.
+    return _json(400, ApiError(400, "invalid_json", "the request body is not valid JSON").body())
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _on_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[Any]:
+    message = "the request body must be JSON (Content-Type: application/json)"
+    return _json(415, ApiError(415, "unsupported_media_type", message).body())
 
 
 @app.not_found

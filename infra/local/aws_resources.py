@@ -1,27 +1,30 @@
 """The AWS resources local mode creates in moto at start, from the definitions the code uses.
 
-Each step creates one resource and returns the environment variables that point the
-workers and handlers at it (merged into every child's environment). Add a step for each
-new resource (KMS key, buckets, ...) and list it in ``STEPS``.
+Each step creates one resource from the same settings and contract modules the workers and
+handlers read, and returns the environment variables that point them at it (merged into
+every child's environment). Add a step for each new resource and list it in ``STEPS``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any
 
 from workers.contract import table
-from workers.contract.settings import ENV_EMAIL_FROM, ENV_TABLE, CoreSettings
+from workers.contract.notify_settings import NotificationSettings
+from workers.contract.settings import (
+    ENV_EMAIL_FROM,
+    ENV_KMS_KEY_ID,
+    ENV_SES_CONFIGURATION_SET,
+    ENV_TABLE,
+)
 
-# The sender local mode verifies when TASKPORT_EMAIL_FROM is not set (moto rejects
-# unverified senders just like SES in the sandbox).
-LOCAL_EMAIL_FROM: Final = "taskport@example.com"
-
-Step = Callable[[Any, Mapping[str, str]], dict[str, str]]
+Client = Callable[[str], Any]
+Step = Callable[[Client, NotificationSettings], dict[str, str]]
 
 
-def _session(endpoint_url: str, region: str) -> Any:
+def _clients(endpoint_url: str, region: str) -> Client:
     import boto3
 
     session: Any = boto3.session.Session(
@@ -36,42 +39,41 @@ def _session(endpoint_url: str, region: str) -> Any:
     return client
 
 
-def verified_sender(client: Any, env: Mapping[str, str]) -> dict[str, str]:
-    sender = env.get(ENV_EMAIL_FROM) or LOCAL_EMAIL_FROM
-    client("sesv2").create_email_identity(EmailIdentity=sender)
-    return {ENV_EMAIL_FROM: sender}
+def verified_sender(client: Client, settings: NotificationSettings) -> dict[str, str]:
+    # moto, like SES in the sandbox, rejects mail from an unverified sender.
+    client("sesv2").create_email_identity(EmailIdentity=settings.email_from)
+    return {ENV_EMAIL_FROM: settings.email_from}
 
 
-def dynamodb_table(client: Any, env: Mapping[str, str]) -> dict[str, str]:
-    name = env.get(ENV_TABLE) or CoreSettings().table_name
-    dynamodb = client("dynamodb")
-    dynamodb.create_table(
-        TableName=name,
-        AttributeDefinitions=[
-            {"AttributeName": table.PARTITION_KEY, "AttributeType": table.KEY_TYPE},
-            {"AttributeName": table.SORT_KEY, "AttributeType": table.KEY_TYPE},
-        ],
-        KeySchema=[
-            {"AttributeName": table.PARTITION_KEY, "KeyType": "HASH"},
-            {"AttributeName": table.SORT_KEY, "KeyType": "RANGE"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return {ENV_TABLE: name}
+def configuration_set(client: Client, settings: NotificationSettings) -> dict[str, str]:
+    client("sesv2").create_configuration_set(ConfigurationSetName=settings.configuration_set)
+    return {ENV_SES_CONFIGURATION_SET: settings.configuration_set}
 
 
-STEPS: tuple[Step, ...] = (verified_sender, dynamodb_table)
+def dynamodb_table(client: Client, settings: NotificationSettings) -> dict[str, str]:
+    client("dynamodb").create_table(TableName=settings.table_name, **table.table_definition())
+    return {ENV_TABLE: settings.table_name}
+
+
+def kms_key(client: Client, settings: NotificationSettings) -> dict[str, str]:
+    kms = client("kms")
+    key_id = kms.create_key(Description="taskport local mode")["KeyMetadata"]["KeyId"]
+    if settings.kms_key_id.startswith("alias/"):
+        kms.create_alias(AliasName=settings.kms_key_id, TargetKeyId=key_id)
+        return {ENV_KMS_KEY_ID: settings.kms_key_id}
+    return {ENV_KMS_KEY_ID: key_id}
+
+
+STEPS: tuple[Step, ...] = (verified_sender, configuration_set, dynamodb_table, kms_key)
 
 
 def create_local_resources(
     endpoint_url: str, region: str, env: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Create every resource in moto; returns the env vars the children need."""
-    client = _session(endpoint_url, region)
-    current = dict(os.environ if env is None else env)
+    client = _clients(endpoint_url, region)
+    settings = NotificationSettings.from_env(dict(os.environ if env is None else env))
     exported: dict[str, str] = {}
     for step in STEPS:
-        added = step(client, current)
-        current.update(added)
-        exported.update(added)
+        exported.update(step(client, settings))
     return exported

@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 
-from infra.local.aws_resources import LOCAL_EMAIL_FROM
 from infra.local.state import ENV_STATE_DIR, STATE_FILE
 from infra.local.supervisor import ENV_API_PORT, READY_PREFIX
 from infra.local.ticker import ENV_TICK_SECONDS
@@ -290,26 +289,20 @@ def test_no_token_is_401_and_missing_scope_is_403(local: Local) -> None:
     assert "Forbidden" in via_cli.stderr
 
 
-def test_outbox_lists_emails_sent_through_moto(local: Local) -> None:
-    import boto3
-
-    ses = boto3.client(
-        "sesv2",
-        endpoint_url=local.ready["moto_url"],
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
-    # Accepted only because local mode verified the sender identity at start.
-    ses.send_email(
-        FromEmailAddress=LOCAL_EMAIL_FROM,
-        Destination={"ToAddresses": ["someone@example.com"]},
-        Content={"Simple": {"Subject": {"Data": "outbox check"}, "Body": {"Text": {"Data": "hi"}}}},
-    )
+def test_email_task_lands_in_the_outbox(local: Local) -> None:
+    # API -> notifications worker -> SES (moto, sender verified at start) -> taskport outbox.
+    sent = local.cli(
+        "submit", "notifications.send_email",
+        "--json", '{"to": ["someone@example.com"], "subject": "outbox check", "text": "hi"}',
+        "--watch", "--timeout", "30",
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    message_id = json.loads(sent.stdout)["result"]["message_id"]
     done = local.cli("outbox")
     assert done.returncode == 0, done.stderr
+    assert f"--- {message_id}" in done.stdout
     assert "Subject: outbox check" in done.stdout
-    assert "someone@example.com" in done.stdout
+    assert "To: someone@example.com" in done.stdout
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(local: Local) -> None:
