@@ -148,6 +148,27 @@ def test_cancel_of_a_running_task_stops_it_at_the_next_checkpoint(
     assert again.body["state"] == records.REVOKED
 
 
+def test_cancel_of_a_task_waiting_for_its_countdown_never_runs(
+    api: ApiCaller, rdb: redis.Redis, worker: WorkerProcess
+) -> None:
+    # A countdown message is delivered at once and held in the worker's memory until due:
+    # the durable flag, not an in-memory revoke list, is what stops it.
+    task_id = api.submit("diagnostics.echo", {"message": "later"}, countdown=1.5).body["id"]
+    wait_for(
+        lambda: f"[{task_id}] received" in worker.log(), timeout=20, what="the worker to hold it"
+    )
+
+    assert api.cancel(task_id).status == 202
+
+    meta = wait_meta(rdb, task_id)
+    assert meta["status"] == records.REVOKED
+    body = api.get(task_id).body
+    assert body["state"] == records.REVOKED
+    assert body["result"] is None
+    assert body["started"] is None
+    assert f"[{task_id}] succeeded" not in worker.log()
+
+
 def test_cancel_of_a_finished_task_is_409(api: ApiCaller) -> None:
     task_id = api.submit("diagnostics.echo", {"message": "done"}).body["id"]
     assert api.wait_for_state(task_id, *FINAL, timeout=20)["state"] == records.SUCCESS
