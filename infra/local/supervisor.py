@@ -15,6 +15,7 @@ import json
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -121,6 +122,7 @@ class Supervisor:
         self.failed: list[str] = []
         self._print_lock = threading.Lock()
         self._stopping = False
+        self._owns_state = False
 
     # ---- output ----
 
@@ -165,7 +167,11 @@ class Supervisor:
 
     def start(self, environ: Mapping[str, str]) -> tuple[state.LocalState, str]:
         started = time.monotonic()
+        _refuse_second_instance()
         port = api_port_from_env(environ)
+        _check_port_free(port)
+        # From here on this run owns the state dir (key, state file) and cleans it up.
+        self._owns_state = True
         key = tokens.SigningKey.generate()
         key_file = key.save(tokens.key_path())
 
@@ -289,7 +295,7 @@ class Supervisor:
                 _killpg(child.pid, sig)
 
     def shutdown(self) -> None:
-        if self._stopping:
+        if self._stopping or not self.children:
             return
         self._stopping = True
         soft = float(os.environ.get(ENV_SOFT_SHUTDOWN_TIMEOUT) or LOCAL_SOFT_SHUTDOWN_SECONDS)
@@ -306,7 +312,8 @@ class Supervisor:
         for child in self.children:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(5)
-        state.remove_state()
+        if self._owns_state:
+            state.remove_state()
         self.log("stopped")
 
     def _wait(self, names: set[str], timeout: float) -> None:
@@ -317,6 +324,32 @@ class Supervisor:
                     child.process.wait(max(0.0, deadline - time.monotonic()))
                 if child.process.poll() is None:
                     self.log(f"{child.name} still running after {timeout:g}s: killing its group")
+
+
+def _refuse_second_instance() -> None:
+    running = state.read_state()
+    if running is None or not running.supervisor_pid:
+        return
+    try:
+        os.kill(running.supervisor_pid, 0)
+    except ProcessLookupError:
+        return  # a stale file from a run that was killed
+    except PermissionError:
+        pass
+    raise StartupError(
+        f"taskport local is already running (pid {running.supervisor_pid}, {running.url}); "
+        f"stop it, or set {state.ENV_STATE_DIR} and {ENV_API_PORT}=0 for a second one"
+    )
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise StartupError(
+                f"127.0.0.1:{port} is in use; set {ENV_API_PORT} to another port (0 = any free)"
+            ) from None
 
 
 def _killpg(pgid: int, sig: int) -> None:

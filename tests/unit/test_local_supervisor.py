@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shlex
+import socket
+from pathlib import Path
 
 import pytest
 
-from infra.local import supervisor
+from infra.local import state, supervisor
 from workers.catalog import QUEUES, QueueSpec
 from workers.contract.settings import (
     ENV_ALLOW_LOOPBACK_WEBHOOKS,
@@ -75,3 +78,34 @@ def test_curl_lines_parse_as_shell_commands_with_the_token() -> None:
     assert "Authorization: Bearer aaa.bbb.ccc" in submit
     assert '{"task": "diagnostics.echo", "args": {"message": "hello"}}' in submit
     assert "Authorization: Bearer aaa.bbb.ccc" in shlex.split(lines[1])
+
+
+def test_a_busy_api_port_fails_the_start_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(state.ENV_STATE_DIR, str(tmp_path))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        local = supervisor.Supervisor()
+        with pytest.raises(supervisor.StartupError, match="in use"):
+            local.start({supervisor.ENV_API_PORT: str(port)})
+    assert local.children == []
+    assert list(tmp_path.iterdir()) == []  # no key written, nothing to clean up
+
+
+def test_a_second_instance_on_the_same_state_dir_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(state.ENV_STATE_DIR, str(tmp_path))
+    # This very process plays the running supervisor.
+    running = state.LocalState(
+        url="http://x", redis_url="r", moto_url="m", supervisor_pid=os.getpid()
+    )
+    state.write_state(running)
+    local = supervisor.Supervisor()
+    with pytest.raises(supervisor.StartupError, match="already running"):
+        local.start({supervisor.ENV_API_PORT: "0"})
+    local.shutdown()
+    assert state.read_state() == running  # the other instance's state is left alone
