@@ -65,10 +65,10 @@ class Moto:
         import httpx
 
         data = httpx.get(f"{self.url}/moto-api/data.json", timeout=10).json()
-        found: list[dict[str, Any]] = []
-        for per_account in (data.get("ses") or {}).get("Message", {}).values():
-            found.extend(per_account if isinstance(per_account, list) else [per_account])
-        return found
+        messages = (data.get("ses") or {}).get("Message") or []
+        if isinstance(messages, dict):  # keyed by account in some moto versions
+            messages = [m for per in messages.values() for m in per]
+        return list(messages)
 
 
 def provision(moto_client: Callable[[str], Any], table_name: str) -> str:

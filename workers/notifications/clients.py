@@ -19,7 +19,7 @@ def ses() -> Any:
     client = aws_clients.client("sesv2", max_attempts=1)
     settings = notify_settings()
     if settings.test_ses_faults and not getattr(client, "_taskport_faults", False):
-        from workers.notifications import ses_faults  # noqa: PLC0415
+        from workers.notifications import ses_faults
 
         ses_faults.install(client, state_client())
         client._taskport_faults = True
@@ -44,7 +44,7 @@ def webhook_client() -> httpx.Client:
 
 @lru_cache(maxsize=1)
 def _webhook_client(pid: int) -> httpx.Client:
-    from workers.notifications.webhooks import network  # noqa: PLC0415
+    from workers.notifications.webhooks import network
 
     settings = notify_settings()
     resolver: ssrf.Resolver = ssrf.system_resolver

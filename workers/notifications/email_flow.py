@@ -20,7 +20,7 @@ from workers.notifications.ratelimit import TokenBucket
 from workers.state_store import state_client
 
 EFFECT = "email"
-# Waits this short are slept in the task; longer ones free the slot (re-enqueue).
+# Waits this short are reserved and slept in the task; longer ones free the slot.
 _SLEEP_WAIT_MAX = 0.25
 _QUOTA_RETRIES_MAX = 48
 
@@ -37,27 +37,29 @@ def run(task: Any, args: Mapping[str, Any]) -> dict[str, Any]:
     if done is not None:
         return {**done, "replayed": True}
     tenant = task.tenant
-    suppressed = email_sending.suppressed_for(clients.dynamodb(), settings, tenant, args)
+    # Clients before tokens: a reserved slot must not be spent building a client.
+    ses, dynamodb = clients.ses(), clients.dynamodb()
+    # Tokens first, for every listed recipient: a task that must wait costs no DynamoDB
+    # read, and charging suppressed recipients too only keeps the rate on the safe side.
+    listed = len(args["to"]) + len(args.get("cc") or []) + len(args.get("bcc") or [])
+    bucket = TokenBucket(
+        redis, keys.SES_RATE_BUCKET, rate=settings.ses_max_send_rate, burst=settings.burst
+    )
+    wait, reserved = bucket.take(listed, max_wait=_SLEEP_WAIT_MAX)
+    if not reserved:
+        # Not an attempt: the slot is freed and the message comes back when tokens do.
+        jitter = random.uniform(0, 0.1 * wait)  # noqa: S311
+        retrying.again(task, delay=wait + jitter, counts_as_attempt=False, reason="rate limit")
+    if wait > 0:
+        time.sleep(wait)  # our reserved slot, at most _SLEEP_WAIT_MAX away
+
+    suppressed = email_sending.suppressed_for(dynamodb, settings, tenant, args)
     rcpt = email_sending.filter_suppressed(args, suppressed)
     if rcpt.count == 0:
         return {"skipped": True, "sent_to": 0, "suppressed": rcpt.suppressed}
 
-    bucket = TokenBucket(
-        redis, keys.SES_RATE_BUCKET, rate=settings.ses_max_send_rate, burst=settings.burst
-    )
-    wait = bucket.take(rcpt.count)
-    for _ in range(4):
-        if not 0 < wait <= _SLEEP_WAIT_MAX:
-            break
-        time.sleep(wait)
-        wait = bucket.take(rcpt.count)
-    if wait > 0:
-        # Not an attempt: the slot is freed and the message comes back when tokens do.
-        jitter = random.uniform(0, 0.1 * wait)  # noqa: S311
-        retrying.again(task, delay=wait + jitter, counts_as_attempt=False, reason="rate limit")
-
-    ses = clients.ses()
     request = email_sending.build_request(settings, tenant, args, rcpt)
+    sent_at = time.time()  # when the request went out: what the SES rate counts
     try:
         message_id = email_sending.send(ses, request)
     except TransientEmailError as exc:
@@ -82,7 +84,7 @@ def run(task: Any, args: Mapping[str, Any]) -> dict[str, Any]:
             text=f"{exc} (task {task_id}, tenant {tenant})",
         )
         raise
-    result = email_sending.outcome(message_id, rcpt)
+    result = email_sending.outcome(message_id, rcpt, sent_at)
     ledger.record(redis, task_id, EFFECT, result, core_settings().result_ttl_seconds)
     return result
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,10 +141,10 @@ def send(ses: Any, request: Mapping[str, Any]) -> str:
     return str(response["MessageId"])
 
 
-def outcome(message_id: str, rcpt: Recipients) -> dict[str, Any]:
+def outcome(message_id: str, rcpt: Recipients, sent_at: float) -> dict[str, Any]:
     return {
         "message_id": message_id,
         "sent_to": rcpt.count,
         "suppressed": rcpt.suppressed,
-        "sent_at": time.time(),
+        "sent_at": sent_at,
     }

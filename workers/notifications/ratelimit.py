@@ -5,6 +5,11 @@ Redis' clock (one clock for every worker), refills at ``rate`` tokens per second
 ``burst``, and is charged per recipient. A cost above the burst is allowed once the bucket
 is full (the balance goes negative and must refill), so a 50-recipient email still goes
 out at a 14/s account rate, and the long-run rate holds.
+
+A caller whose wait is short (``max_wait``) *reserves* its tokens (the balance goes
+negative) and sleeps until its slot: callers get distinct, evenly spaced slots instead of
+waking together and racing for the next token. Longer waits reserve nothing; the caller
+re-enqueues itself and asks again later.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from typing import Any
 
 from workers.contract import keys
 
-# KEYS: bucket.  ARGV: rate, burst, cost.  Returns the seconds to wait (0: tokens taken).
+# KEYS: bucket.  ARGV: rate, burst, cost, max_wait.
+# Returns {wait, reserved}: reserved=1 means the tokens are taken (send after ``wait``).
 TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
+local max_wait = tonumber(ARGV[4])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
@@ -26,14 +33,15 @@ local ts = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
 local need = math.min(cost, burst)
 local wait = 0
-if tokens >= need then
-  tokens = tokens - cost
-else
+local reserved = 1
+if tokens < need then
   wait = (need - tokens) / rate
+  if wait > max_wait then reserved = 0 end
 end
+if reserved == 1 then tokens = tokens - cost end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
-return tostring(wait)
+return {tostring(wait), reserved}
 """
 
 
@@ -44,6 +52,10 @@ class TokenBucket:
         self.rate = rate
         self.burst = burst
 
-    def take(self, cost: float) -> float:
-        """Take ``cost`` tokens now (returns 0.0) or return the seconds until possible."""
-        return float(self._script(keys=[self._key], args=[self.rate, self.burst, cost]))
+    def take(self, cost: float, max_wait: float = 0.0) -> tuple[float, bool]:
+        """``(wait, reserved)``: reserved tokens may be used after ``wait`` seconds;
+        otherwise ``wait`` says when to ask again."""
+        wait, reserved = self._script(
+            keys=[self._key], args=[self.rate, self.burst, cost, max_wait]
+        )
+        return float(wait), bool(int(reserved))

@@ -31,7 +31,7 @@ class _Raw:
 
 
 def error_response(code: str) -> Any:
-    from botocore.awsrequest import AWSResponse  # noqa: PLC0415
+    from botocore.awsrequest import AWSResponse
 
     body = json.dumps({"message": f"injected {code}"}).encode()
     headers = {"x-amzn-ErrorType": f"{code}:", "Content-Type": "application/json"}

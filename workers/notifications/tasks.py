@@ -8,7 +8,7 @@ from celery import signals
 
 from workers.app import app
 from workers.contract.notify_settings import notify_settings
-from workers.notifications import email_flow, webhook_flow
+from workers.notifications import email_flow, green_polling, webhook_flow
 from workers.tasking import TaskportTask, catalog_task
 
 
@@ -16,6 +16,7 @@ from workers.tasking import TaskportTask, catalog_task
 def _check_settings(**_: Any) -> None:
     # A refused setting (loopback webhooks outside local/test) stops the worker at start.
     notify_settings()
+    green_polling.install()
 
 
 @catalog_task(app, "notifications.send_email")
