@@ -16,6 +16,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.metrics import names as metric_names
+
 API = "api"
 SCHEDULER = "scheduler"
 EVENTS = "events"
@@ -78,7 +80,12 @@ class Functions(Construct):
                 security_groups=[self.security_group],
                 tracing=lambda_.Tracing.ACTIVE,
                 log_group=log_group,
-                environment={**environment, "POWERTOOLS_SERVICE_NAME": f"taskport-{spec.name}"},
+                environment={
+                    **environment,
+                    "POWERTOOLS_SERVICE_NAME": f"taskport-{spec.name}",
+                    "POWERTOOLS_METRICS_NAMESPACE": metric_names.NAMESPACE,
+                    "POWERTOOLS_LOG_LEVEL": "INFO",
+                },
             )
 
     @property
