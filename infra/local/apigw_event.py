@@ -41,6 +41,11 @@ class IncomingRequest:
     protocol: str = "HTTP/1.1"
 
 
+def new_request_id() -> str:
+    """An id shaped like API Gateway's (``cDbVvjQ2IAMEb3A=``)."""
+    return base64.b64encode(uuid.uuid4().bytes[:11]).decode()
+
+
 def clf_time(epoch_ms: int) -> str:
     """``24/Nov/2026:18:00:00 +0000`` (locale-independent, unlike strftime's %b)."""
     t = time.gmtime(epoch_ms / 1000)
@@ -120,9 +125,7 @@ def build_event(
     domain, _, port = host.partition(":")
     headers.setdefault("x-forwarded-port", port or "80")
     headers.setdefault("x-forwarded-proto", "http")
-    request_id = (
-        request_id or base64.b64encode(uuid.uuid4().bytes[:11]).decode()
-    )  # "cDbVvjQ2IAMEb3A="
+    request_id = request_id or new_request_id()
     epoch_ms = epoch_ms if epoch_ms is not None else int(time.time() * 1000)
     headers.setdefault("x-amzn-trace-id", f"Root=1-{epoch_ms // 1000:08x}-{uuid.uuid4().hex[:24]}")
     request_context: dict[str, Any] = {
@@ -186,7 +189,7 @@ class GatewayResponse:
 
 def gateway_message(status: int, message: str) -> GatewayResponse:
     """API Gateway's own answers (401/403/413/500...): ``{"message": ...}``."""
-    body = json.dumps({"message": message}).encode()
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
     return GatewayResponse(status, [("content-type", "application/json")], body)
 
 

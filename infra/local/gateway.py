@@ -23,6 +23,7 @@ from infra.local.apigw_event import (
     build_event,
     from_lambda_result,
     gateway_message,
+    new_request_id,
 )
 from infra.local.authorizer import Forbidden, JwtAuthorizer, Unauthorized
 from infra.local.lambda_context import LocalLambdaContext
@@ -65,7 +66,9 @@ class LocalApiGateway:
                 try:
                     claims = self._authorizer.authorize(route, authorization)
                 except (Unauthorized, Forbidden) as denied:
-                    return gateway_message(denied.status, denied.message)
+                    response = gateway_message(denied.status, denied.message)
+                    response.headers.append(("apigw-requestid", new_request_id()))
+                    return response
         event = build_event(
             request, route_key=route_key, path_parameters=path_parameters, claims=claims
         )
