@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shlex
 import socket
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +113,20 @@ def test_a_second_instance_on_the_same_state_dir_is_refused(
         local.start({supervisor.ENV_API_PORT: "0"})
     local.shutdown()
     assert state.read_state() == running  # the other instance's state is left alone
+
+
+def test_a_child_that_dies_is_reported_loudly() -> None:
+    err = io.StringIO()
+    local = supervisor.Supervisor(out=io.StringIO(), err=err)
+    local.spawn("worker-fake", [sys.executable, "-c", "print('bye'); raise SystemExit(3)"], {})
+    watcher = threading.Thread(target=local.monitor)
+    watcher.start()
+    deadline = time.monotonic() + 10
+    while "DIED" not in err.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    local.request_stop(0, None)
+    watcher.join(5)
+    local.shutdown()
+    assert "worker-fake" in err.getvalue()
+    assert "DIED with exit code 3" in err.getvalue()
+    assert local.failed == ["worker-fake"]
