@@ -7,6 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+VPC_CIDR = "10.0.0.0/16"
 # What the Lambdas and workers call inside AWS; with ``interface_endpoints`` on, these
 # calls stay off the NAT gateway (each endpoint costs per AZ-hour, see docs/deploy.md).
 INTERFACE_SERVICES: tuple[tuple[str, ec2.InterfaceVpcEndpointAwsService], ...] = (
@@ -34,6 +35,7 @@ class Network(Construct):
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR),
             max_azs=2,
             nat_gateways=nat_gateways,
             subnet_configuration=[
@@ -63,5 +65,21 @@ class Network(Construct):
         )
         self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
         if interface_endpoints:
+            # HTTPS from inside the VPC only (a literal CIDR, so the rule is checkable).
+            endpoint_sg = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="taskport VPC interface endpoints",
+            )
+            endpoint_sg.add_ingress_rule(
+                ec2.Peer.ipv4(VPC_CIDR), ec2.Port.tcp(443), "AWS APIs from the VPC"
+            )
             for name, service in INTERFACE_SERVICES:
-                self.vpc.add_interface_endpoint(name, service=service, subnets=self.private_subnets)
+                self.vpc.add_interface_endpoint(
+                    name,
+                    service=service,
+                    subnets=self.private_subnets,
+                    open=False,
+                    security_groups=[endpoint_sg],
+                )

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Annotations, Aws, Duration
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
@@ -227,6 +227,12 @@ class WorkerServices(Construct):
             ),
             logging=ecs.LogDrivers.aws_logs(stream_prefix=queue.name, log_group=log_group),
         )
+        if self._pull_repository_arn is not None:
+            # from_registry() warns that an ECR image needs a pull policy: _grant_pull adds it.
+            Annotations.of(container).acknowledge_warning(
+                "@aws-cdk/aws-ecs:ecrImageRequiresPolicy",
+                "the execution role is granted ECR pull on the image's repository",
+            )
         container.add_mount_points(
             ecs.MountPoint(container_path="/tmp", source_volume=TMP_VOLUME, read_only=False)  # noqa: S108
         )

@@ -38,13 +38,19 @@ class Synthesized:
 
 
 def synthesize(
-    outdir: Path, lambda_asset: Path, *, nag: bool, **stack_kwargs: Any
+    outdir: Path,
+    lambda_asset: Path,
+    *,
+    nag: bool,
+    extra_context: dict[str, Any] | None = None,
+    **stack_kwargs: Any,
 ) -> tuple[Any, Any]:
     from aws_cdk import App
 
     from infra.app import build_app
 
-    app = App(context=cdk_context(), outdir=str(outdir), builtin_cloud_formation_validation=False)
+    context = {**cdk_context(), **(extra_context or {})}
+    app = App(context=context, outdir=str(outdir), builtin_cloud_formation_validation=False)
     stack = build_app(app, lambda_code_dir=lambda_asset, nag=nag, **stack_kwargs)
     return app, stack
 

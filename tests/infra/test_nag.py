@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.infra.conftest import Synthesized
+from pathlib import Path
+
+from tests.infra.conftest import Synthesized, synthesize
 
 PLACEHOLDERS = ("todo", "fixme", "suppress", "not needed", "n/a")
 
@@ -22,3 +24,20 @@ def test_every_acknowledgment_is_narrow_and_has_a_specific_reason(synthesized: S
         assert not any(p in ack.reason.lower() for p in PLACEHOLDERS), ack
     # Wildcard IAM findings are acknowledged one finding id at a time.
     assert all(not a.rule.endswith("IAM5") for a in acknowledged)
+
+
+def test_alternative_deployment_choices_pass_too(tmp_path: Path, lambda_asset: Path) -> None:
+    """Existing issuer, interface endpoints, 2 NATs and a prebuilt ECR image: still clean."""
+    context = {
+        "jwt_issuer": "https://issuer.example.com/",
+        "jwt_audience": "taskport-api",
+        "interface_endpoints": True,
+        "nat_gateways": 2,
+        "worker_image_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/taskport:1",
+        "alarm_email": "ops@example.org",
+    }
+    app, stack = synthesize(tmp_path, lambda_asset, nag=True, extra_context=context)
+    template = app.synth().get_stack_by_name(stack.stack_name).template  # raises on a finding
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert "AWS::Cognito::UserPool" not in types
+    assert types.count("AWS::EC2::NatGateway") == 2
