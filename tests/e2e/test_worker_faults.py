@@ -17,7 +17,7 @@ import redis
 
 from tests.support.api_events import ApiCaller, reset_api_settings
 from tests.support.polling import wait_for
-from tests.support.workers import WorkerFleet, queued_task_ids, unacked_task_ids
+from tests.support.workers import WorkerFleet, pid_alive, queued_task_ids, unacked_task_ids
 from workers import catalog
 from workers.contract import records
 from workers.contract.settings import ENV_REDIS_URL
@@ -81,7 +81,7 @@ def test_worker_killed_task_returns_after_the_visibility_timeout(
     os.kill(first.pid, signal.SIGKILL)
     first.wait_exit(timeout=10)
     # The pool child dies with its parent (PDEATHSIG), as everything does in a lost task.
-    wait_for(lambda: not os.path.exists(f"/proc/{child}"), timeout=10, what="the child to die")
+    wait_for(lambda: not pid_alive(child), timeout=10, what="the child to die")
     # Nobody acknowledged or rejected it: the message waits in kombu's unacked hash.
     assert task_id in unacked_task_ids(redis_client)
     assert task_id not in queued_task_ids(redis_client, QUEUE)
@@ -122,3 +122,35 @@ def test_sigterm_soft_phase_then_cold_shutdown_requeues_the_task(
     assert body["state"] == records.SUCCESS, body
     assert body["result"] == {"slept": 8, "steps": 16}
     assert succeeded_in(second.log(), task_id)
+
+
+def test_sigterm_soft_phase_lets_a_short_task_finish(
+    api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
+) -> None:
+    # A soft phase longer than what is left of the task: it ends normally during the soft
+    # phase and is acknowledged, not requeued or failed by the cold shutdown that follows
+    # (celery/celery#9505). Celery sleeps the whole soft phase once a task is active.
+    worker = fleet.start(concurrency=1, soft_shutdown_timeout=4.0)
+    task_id = api.submit("diagnostics.sleep", {"seconds": 1, "steps": 4}).body["id"]
+    api.wait_for_state(task_id, records.PROGRESS, timeout=20)
+
+    worker.signal(signal.SIGTERM)
+    worker.wait_exit(timeout=30)
+
+    assert succeeded_in(worker.log(), task_id)
+    assert api.get(task_id).body["state"] == records.SUCCESS
+    assert task_id not in queued_task_ids(redis_client, QUEUE)
+    assert task_id not in unacked_task_ids(redis_client)
+
+
+def test_stop_ends_the_worker_and_every_pool_child(fleet: WorkerFleet) -> None:
+    worker = fleet.start(concurrency=2)
+    children = worker.wait_pool()
+    assert len(children) == 2
+    assert worker.pid not in children
+
+    worker.stop()
+
+    assert not worker.running
+    for pid in (worker.pid, *children):
+        assert not pid_alive(pid)

@@ -43,7 +43,7 @@ def _children(pid: int) -> list[int]:
     return sorted(set(found))
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     # A zombie still answers kill(0); read its state so an exited child counts as gone.
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -152,7 +152,7 @@ class WorkerProcess:
 
     def pool_pids(self) -> list[int]:
         """The prefork pool children (billiard may replace them as tasks run)."""
-        return [pid for pid in _children(self.pid) if _alive(pid)]
+        return [pid for pid in _children(self.pid) if pid_alive(pid)]
 
     def wait_pool(self, timeout: float = 10.0) -> list[int]:
         return wait_for(
