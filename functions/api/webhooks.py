@@ -13,7 +13,7 @@ Wire with ``from functions.api.webhooks import router as webhooks_router`` and
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -93,12 +93,12 @@ def _ok(model: Any, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": model}}}
 
 
-_COMMON = {
+_COMMON: dict[int, Any] = {
     400: _error("Invalid request: the details name each problem and where it is"),
     401: _error("Missing or invalid token"),
     403: _error("The token lacks the webhooks:write scope"),
 }
-_NOT_FOUND = {404: _error("Unknown endpoint, or another tenant's")}
+_NOT_FOUND: dict[int, Any] = {404: _error("Unknown endpoint, or another tenant's")}
 
 
 def _route(operation_id: str, responses: dict[int, Any]) -> Any:
@@ -108,7 +108,7 @@ def _route(operation_id: str, responses: dict[int, Any]) -> Any:
         route.method,
         summary=route.summary,
         operation_id=operation_id,
-        responses={**_COMMON, **responses},
+        responses=cast(Any, {**_COMMON, **responses}),
         security=[{"bearer": []}, {"oauth2": [scopes.DEFAULT_PREFIX + s for s in route.scopes]}],
     )
 
@@ -193,7 +193,7 @@ def get_endpoint(id: EndpointId) -> Response[EndpointView]:
 
 
 @_route("delete_endpoint", {204: {"description": "Deleted"}, **_NOT_FOUND})
-def delete_endpoint(id: EndpointId) -> Response[None]:
+def delete_endpoint(id: EndpointId) -> Response[Any]:
     identity = _caller()
     if not endpoint_store.delete(_table(notify_settings()), identity.tenant, id):
         raise ApiError(404, "not_found", "webhook endpoint not found")

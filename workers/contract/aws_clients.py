@@ -25,7 +25,8 @@ def _client(service: str, pid: int, max_attempts: int) -> Any:
         retries={"mode": "standard", "total_max_attempts": max_attempts},
         max_pool_connections=64,
     )
-    return boto3.session.Session().client(service, config=config)
+    session: Any = boto3.session.Session()
+    return session.client(service, config=config)
 
 
 @lru_cache(maxsize=16)

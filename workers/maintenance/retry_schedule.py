@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from workers.contract import keys, message
 
@@ -45,7 +45,8 @@ def defer(
         task_id=task_id,
         queue=queue,
         kwargs=kwargs,
-        headers={**headers, "retries": retries},
+        # Celery reads ``retries`` as an int header; the contract types headers as strings.
+        headers=cast(Any, {**headers, "retries": retries}),
     )
     member = json.dumps({"list": message.queue_list_key(queue), "envelope": envelope})
     client.zadd(keys.RETRY_SCHEDULE, {member: due_at})

@@ -32,4 +32,4 @@ def install() -> None:
         return original(self, callback, timeout)
 
     get._taskport_sliced = True  # type: ignore[attr-defined]
-    poller.get = get
+    poller.get = get  # type: ignore[method-assign]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from workers.contract import keys
 
@@ -35,7 +35,7 @@ def error_response(code: str) -> Any:
 
     body = json.dumps({"message": f"injected {code}"}).encode()
     headers = {"x-amzn-ErrorType": f"{code}:", "Content-Type": "application/json"}
-    return AWSResponse("https://email.test/", STATUS.get(code, 400), headers, _Raw(body))
+    return AWSResponse("https://email.test/", STATUS.get(code, 400), cast(Any, headers), _Raw(body))
 
 
 def hook(next_fault: Callable[[], str | None]) -> Callable[..., Any]:

@@ -146,15 +146,15 @@ def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -
         raise WebhookEndpointGone(f"endpoint {endpoint_id} answered 410 Gone and is disabled")
     if result.outcome != delivery.RETRY:
         raise WebhookDeliveryFailed(f"delivery to {endpoint_id} failed: {result.error}")
-    delay = delivery.next_delay(
+    next_delay = delivery.next_delay(
         settings.webhook_retry_schedule,
         number,
         result.retry_after,
         settings.webhook_retry_after_cap_seconds,
     )
     age = time.time() - retrying.first_attempt_at(task)
-    if delay is None or age + delay > settings.webhook_max_age_seconds:
+    if next_delay is None or age + next_delay > settings.webhook_max_age_seconds:
         raise WebhookDeliveryFailed(
             f"delivery to {endpoint_id} failed after {number} attempts: {result.error}"
         )
-    retrying.again(task, delay=delay, counts_as_attempt=True, reason=result.error or "retry")
+    retrying.again(task, delay=next_delay, counts_as_attempt=True, reason=result.error or "retry")
