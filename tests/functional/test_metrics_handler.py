@@ -190,3 +190,15 @@ def test_handler_publishes_emf_for_every_queue(
         }
         # Powertools writes each value as a list of data points.
         assert doc[names.BACKLOG] == [2 if queue == QUEUE_B else 0]
+
+
+def test_workers_keep_the_kombu_key_layout_the_counts_rely_on() -> None:
+    from workers.config import WorkerSettings, celery_config
+    from workers.contract.settings import CoreSettings
+
+    config = celery_config(CoreSettings(), WorkerSettings())
+    transport = config["broker_transport_options"]
+    for option in ("sep", "priority_steps", "unacked_key", "global_keyprefix"):
+        assert option not in transport, f"{option} changed: update functions/metrics/backlog.py"
+    # Each catalog queue is bound with its own name as routing key (what unacked records).
+    assert {(q.name, q.routing_key) for q in config["task_queues"]} == {(q, q) for q in QUEUES}
