@@ -230,6 +230,11 @@ class WorkerFleet:
         self.workers.append(worker)
         return worker.start()
 
+    def kill_all(self) -> None:
+        """SIGKILL every worker's group: a fast teardown when the broker is thrown away."""
+        for worker in self.workers:
+            worker.kill()
+
     def stop_all(self, timeout: float = 15.0) -> None:
         """TERM every worker at once, wait for each (bounded), then KILL their groups."""
         for worker in self.workers:
