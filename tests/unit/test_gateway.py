@@ -26,6 +26,8 @@ from infra.local.gateway import LocalApiGateway, make_server, serve_in_thread
 from workers.contract import scopes
 
 SAMPLE = Path(__file__).parents[1] / "events" / "http_api_v2_jwt.json"
+# The generic example of the API Gateway developer guide (every optional block filled in).
+AWS_DOCS_SAMPLE = Path(__file__).parents[1] / "events" / "http_api_v2_aws_docs.json"
 
 
 class FakeLambda:
@@ -164,6 +166,42 @@ def test_event_equals_the_aws_sample_field_for_field(
     claims = fake.event["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims["cognito:groups"] == "[admin ops]"
     assert all(isinstance(v, str) for v in claims.values())
+
+
+def test_event_for_the_aws_guide_request_matches_the_guide(
+    gateway_url: str, fake: FakeLambda
+) -> None:
+    guide = json.loads(AWS_DOCS_SAMPLE.read_text())
+    body = guide["body"].encode()
+    request = (
+        f"POST {guide['rawPath']}?{guide['rawQueryString']} HTTP/1.1\r\n"
+        "Host: id.execute-api.us-east-1.amazonaws.com\r\n"
+        "User-Agent: agent\r\n"
+        "Header1: value1\r\n"
+        "Header2: value1\r\n"
+        "Header2: value2\r\n"
+        "Cookie: cookie1; cookie2\r\n"
+        "Content-Type: text/plain\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "\r\n"
+    ).encode() + body
+    assert raw_http(gateway_url, request).startswith(b"HTTP/1.1 200")
+    event = fake.event
+    for name in ("version", "routeKey", "rawPath", "rawQueryString", "cookies", "body"):
+        assert event[name] == guide[name], name
+    assert event["queryStringParameters"] == guide["queryStringParameters"]
+    assert event["isBase64Encoded"] is guide["isBase64Encoded"]
+    assert {k: event["headers"][k] for k in guide["headers"]} == guide["headers"]
+    context, guide_context = event["requestContext"], guide["requestContext"]
+    for name in ("routeKey", "stage", "domainName", "domainPrefix"):
+        assert context[name] == guide_context[name], name
+    assert {k: context["http"][k] for k in ("method", "path", "protocol", "userAgent")} == {
+        k: guide_context["http"][k] for k in ("method", "path", "protocol", "userAgent")
+    }
+    # $default has no authorizer; mTLS (authentication) and stage variables are not used.
+    optional = {"authentication", "authorizer"}
+    assert set(context) == set(guide_context) - optional
+    assert set(event) == set(guide) - {"pathParameters", "stageVariables"}
 
 
 # ---- the authorizer ----
