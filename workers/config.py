@@ -57,11 +57,14 @@ def redis_url_with_password(core: CoreSettings) -> str:
 def celery_config(core: CoreSettings, worker: WorkerSettings) -> dict[str, Any]:
     # Tests shorten the timeout (DESIGN 5) to see a killed worker's task come back within
     # seconds; they run only short tasks, so the rule is relaxed for TASKPORT_ENV=test only.
-    too_short = core.visibility_timeout_seconds <= catalog.longest_time_limit()
+    # A task may wait out the longest countdown and then run for the longest time limit
+    # before it is acknowledged: the timeout must outlast both, or it runs twice.
+    needed = core.max_countdown_seconds + catalog.longest_time_limit()
+    too_short = core.visibility_timeout_seconds <= needed
     if too_short and core.env != "test":
         raise SettingsError(
             f"{contract.ENV_VISIBILITY_TIMEOUT} ({core.visibility_timeout_seconds}s) must exceed"
-            f" the longest task time limit ({catalog.longest_time_limit()}s)"
+            f" the longest countdown plus the longest task time limit ({needed:.0f}s)"
         )
     url = redis_url_with_password(core)
     transport = {
