@@ -71,7 +71,7 @@ def test_unknown_argument_is_rejected(api: ApiClient) -> None:
 
 
 def test_malformed_json_is_400(api: ApiClient) -> None:
-    response = api.call("POST", "/v1/tasks", raw_body="{not json")
+    response = api.call("POST", "/v1/tasks", body="{not json")
     assert response.status == 400
     assert response.body["error"]["code"] == "invalid_json"
 
