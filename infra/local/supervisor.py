@@ -31,12 +31,18 @@ from infra.local.lambda_context import LOCAL_REGION
 from infra.local.moto_server import MotoServer
 from infra.local.redis_server import RedisServer, free_port
 from workers.catalog import QUEUES, QueueSpec
-from workers.contract.settings import ENV_ENV, ENV_REDIS_URL, ENV_SOFT_SHUTDOWN_TIMEOUT
+from workers.contract.settings import (
+    ENV_ENV,
+    ENV_REDIS_TIMEOUT,
+    ENV_REDIS_URL,
+    ENV_SOFT_SHUTDOWN_TIMEOUT,
+)
 
 ENV_API_PORT: Final = "TASKPORT_API_PORT"
 DEFAULT_API_PORT: Final = 3000
 READY_PREFIX: Final = "TASKPORT_READY "
 LOCAL_SOFT_SHUTDOWN_SECONDS: Final = "5"
+LOCAL_REDIS_TIMEOUT_SECONDS: Final = "5"
 STARTUP_TIMEOUT_SECONDS: Final = 90.0
 # Celery logs "<node> ready." once the consumer is running.
 _WORKER_READY_MARK: Final = " ready."
@@ -90,6 +96,9 @@ def child_environment(
         }
     )
     env.setdefault(ENV_SOFT_SHUTDOWN_TIMEOUT, LOCAL_SOFT_SHUTDOWN_SECONDS)
+    # AWS's sub-second Redis timeout (a fast 503 when ElastiCache hangs) would turn a busy
+    # laptop's scheduling hiccup into a 503; locally, patience is the better default.
+    env.setdefault(ENV_REDIS_TIMEOUT, LOCAL_REDIS_TIMEOUT_SECONDS)
     env.update(extra)
     return env
 

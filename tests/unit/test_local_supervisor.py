@@ -18,6 +18,7 @@ from workers.catalog import QUEUES, QueueSpec
 from workers.contract.settings import (
     ENV_ALLOW_LOOPBACK_WEBHOOKS,
     ENV_ENV,
+    ENV_REDIS_TIMEOUT,
     ENV_REDIS_URL,
     ENV_SOFT_SHUTDOWN_TIMEOUT,
 )
@@ -53,6 +54,7 @@ def test_children_get_local_aws_and_redis_and_never_a_real_profile() -> None:
     assert env["AWS_ACCESS_KEY_ID"] and env["AWS_SECRET_ACCESS_KEY"]
     assert env[ENV_ENV] == "local"
     assert float(env[ENV_SOFT_SHUTDOWN_TIMEOUT]) <= 10
+    assert float(env[ENV_REDIS_TIMEOUT]) >= 2  # no 503 for a busy laptop
     assert env[ENV_ALLOW_LOOPBACK_WEBHOOKS] == "1"
     assert env["X"] == "y"
     assert env["PATH"] == "/bin"
