@@ -75,6 +75,9 @@ def celery_config(core: CoreSettings, worker: WorkerSettings) -> dict[str, Any]:
         "socket_timeout": 30,
         "socket_connect_timeout": 5,
         "health_check_interval": 25,
+        # A gevent worker acks and publishes from many greenlets at once; kombu's default
+        # of 10 connections raised MaxConnectionsError and dropped the consumer (issue 4).
+        "max_connections": 2 * max(q.concurrency for q in catalog.QUEUES.values()) + 10,
     }
     return {
         "broker_url": url,

@@ -108,8 +108,8 @@ def test_pool_is_keyed_by_hostname_not_by_address(rec: Receiver) -> None:
             max_response_bytes=1024,
         )
         assert result.outcome == delivery.DELIVERED
-    pool = shared._transport._pool  # type: ignore[attr-defined]
-    origins = sorted(c._origin.host.decode() for c in pool.connections)
+    shards = shared._transport._shards  # type: ignore[attr-defined]
+    origins = sorted(c._origin.host.decode() for s in shards for c in s._pool.connections)
     # Both hostnames reach 127.0.0.1, yet each keeps its own connection (and TLS identity).
     assert origins == ["a.hooks.test", "b.hooks.test"]
     assert [r.headers["host"] for r in rec.at("/pool")] == [

@@ -53,7 +53,8 @@ class Moto:
     def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(
+        factory: Any = boto3.client
+        return factory(
             service,
             endpoint_url=self.url,
             region_name=REGION,

@@ -34,7 +34,12 @@ def _table(name: str, pid: int) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard"})
+    config = Config(
+        connect_timeout=5,
+        read_timeout=10,
+        retries={"mode": "standard"},
+        max_pool_connections=64,  # a gevent worker reads from many greenlets at once
+    )
     return boto3.session.Session().resource("dynamodb", config=config).Table(name)
 
 

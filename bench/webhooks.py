@@ -1,0 +1,331 @@
+"""Webhook deliveries/s and CPU per 1,000: one taskport notifications worker vs the seeds'
+naive code, in the same run, against one local receiver that answers after 50 ms.
+
+- taskport: ``celery -A workers.app worker -Q notifications`` with the catalog's pool and
+  concurrency (gevent, 50), the real task (endpoint lookup, SSRF-checked connect, signing,
+  per-endpoint cap, attempt record, effect ledger), endpoints in moto (DynamoDB + KMS);
+  deliveries spread over 8 endpoints of the same receiver (default per-endpoint cap 8).
+- naive: bench/naive_webhooks.py, a new httpx.Client per request, Celery defaults,
+  prefork pool of 2.
+
+Prints a table and writes bench/results/webhooks.json. Not run by `make test`.
+Every phase is bounded; only the processes started here are stopped (by process group).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from infra.local.redis_server import RedisServer  # noqa: E402
+from tests.support import notify_env  # noqa: E402
+from workers import catalog  # noqa: E402
+from workers.contract import message  # noqa: E402
+from workers.contract import settings as names  # noqa: E402
+from workers.contract.headers import TENANT_HEADER  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+TENANT = "bench"
+ENDPOINTS = 8
+RECEIVER_DELAY = 0.05
+
+
+def _tree(pid: int) -> list[int]:
+    found = [pid]
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            for child in children.read_text().split():
+                found.extend(_tree(int(child)))
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process and its live descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+class Worker:
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while " ready." not in log.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"worker did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+def wait_count(probe: Callable[[], int], target: int, timeout: float) -> float:
+    start = time.monotonic()
+    while probe() < target:
+        if time.monotonic() - start > timeout:
+            raise RuntimeError(f"only {probe()} of {target} deliveries within {timeout}s")
+        time.sleep(0.01)
+    return time.monotonic()
+
+
+def run_phase(
+    name: str,
+    worker: Worker,
+    enqueue: Callable[[int], None],
+    delivered: Callable[[], int],
+    n: int,
+    warmup: int,
+    timeout: float,
+) -> dict[str, Any]:
+    base = delivered()
+    enqueue(warmup)
+    wait_count(delivered, base + warmup, timeout)
+    base = delivered()
+    cpu0 = cpu_seconds(worker.process.pid)
+    start = time.monotonic()
+    enqueue(n)
+    end = wait_count(delivered, base + n, timeout)
+    cpu = cpu_seconds(worker.process.pid) - cpu0
+    elapsed = end - start
+    return {
+        "name": name,
+        "deliveries": n,
+        "seconds": round(elapsed, 3),
+        "per_second": round(n / elapsed, 1),
+        "cpu_s_per_1000": round(cpu / n * 1000, 3),
+    }
+
+
+def naive_phase(
+    env: dict[str, str],
+    workdir: Path,
+    url: str,
+    rec: notify_env.Receiver,
+    args: argparse.Namespace,
+    received: Callable[[], int],
+) -> dict[str, Any]:
+    naive_argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "bench.naive_webhooks",
+        "worker",
+        "-Q",
+        "naive",
+        "--pool",
+        "prefork",
+        "-c",
+        "2",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "INFO",
+    ]
+    naive = Worker(naive_argv, env, workdir / "naive.log")
+    from bench.naive_webhooks import app as naive_app
+
+    naive_app.conf.broker_url = url
+    naive_app.conf.result_backend = url
+
+    def enqueue_naive(count: int) -> None:
+        for i in range(count):
+            naive_app.send_task(
+                "naive.send_webhook",
+                args=(rec.url("/naive"), "s3cret", {"n": i}),
+                queue="naive",
+            )
+
+    try:
+        return run_phase(
+            "naive (new httpx.Client per request, prefork c=2)",
+            naive,
+            enqueue_naive,
+            received,
+            args.naive_n,
+            20,
+            args.timeout,
+        )
+    finally:
+        naive.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=3000, help="taskport deliveries")
+    parser.add_argument("--naive-n", type=int, default=300, help="naive deliveries")
+    parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--profile", help="write a cProfile of the taskport worker here")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--pool", help="override the catalog's pool (experiments)")
+    parser.add_argument("--concurrency", type=int, help="override the catalog's concurrency")
+    args = parser.parse_args()
+
+    import redis
+
+    workdir = Path(tempfile.mkdtemp(prefix="taskport-bench-"))
+    server = RedisServer().start()
+    rows: list[dict[str, Any]] = []
+    try:
+        with notify_env.moto_server() as moto, notify_env.receiver(RECEIVER_DELAY) as rec:
+            url = f"redis://127.0.0.1:{server.port}/0"
+            client = redis.Redis.from_url(url, decode_responses=True)
+            env = {
+                **os.environ,
+                **notify_env.worker_env(moto),
+                names.ENV_REDIS_URL: url,
+                names.ENV_ALLOW_LOOPBACK_WEBHOOKS: "1",
+                names.ENV_WEBHOOK_PORTS: f"80,443,{rec.port}",
+                "PYTHONUNBUFFERED": "1",
+            }
+            undo = notify_env.set_process_env(env)
+            try:
+                from workers.contract import aws_clients, endpoint_store
+                from workers.contract.notify_settings import notify_settings
+
+                settings = notify_settings()
+                endpoints = [
+                    endpoint_store.create(
+                        aws_clients.table(settings.table_name),
+                        aws_clients.client("kms"),
+                        settings.kms_key_id,
+                        tenant=TENANT,
+                        url=rec.url(f"/hook/{i}"),
+                        description="bench",
+                        event_types=(),
+                    )[0].id
+                    for i in range(ENDPOINTS)
+                ]
+            finally:
+                undo()
+
+            # ---- taskport: one notifications worker, the catalog's pool and concurrency.
+            spec = catalog.QUEUES["notifications"]
+            pool = args.pool or spec.pool
+            concurrency = args.concurrency or spec.concurrency
+            profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+            argv = [
+                sys.executable,
+                *profile,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "-Q",
+                "notifications",
+                "--pool",
+                pool,
+                "-c",
+                str(concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "INFO",
+            ]
+            worker = Worker(argv, env, workdir / "taskport.log")
+
+            def enqueue_taskport(count: int) -> None:
+                pipe = client.pipeline(transaction=False)
+                for i in range(count):
+                    envelope = message.build_envelope(
+                        task_name="notifications.send_webhook",
+                        task_id=message.new_task_id(),
+                        queue="notifications",
+                        kwargs={
+                            "endpoint_id": endpoints[i % ENDPOINTS],
+                            "event_type": "bench.event",
+                            "payload": {"n": i},
+                        },
+                        headers={TENANT_HEADER: TENANT},
+                    )
+                    pipe.lpush(message.queue_list_key("notifications"), envelope)
+                pipe.execute()
+
+            def received() -> int:
+                return len(rec.requests)
+
+            try:
+                rows.append(
+                    run_phase(
+                        f"taskport ({pool}, c={concurrency}, 1 worker)",
+                        worker,
+                        enqueue_taskport,
+                        received,
+                        args.n,
+                        200,
+                        args.timeout,
+                    )
+                )
+            finally:
+                worker.stop()
+
+            # ---- naive: new httpx.Client per request, prefork pool of 2, Celery defaults.
+            if not args.skip_naive:
+                rows.append(naive_phase(env, workdir, url, rec, args, received))
+    finally:
+        server.stop()
+
+    ratio = rows[0]["per_second"] / rows[1]["per_second"] if len(rows) > 1 else 0.0
+    print(f"\nwebhook deliveries against a receiver answering after {RECEIVER_DELAY * 1000:.0f} ms")
+    print(f"{'contender':55} {'n':>6} {'deliv/s':>9} {'CPU s/1000':>11}")
+    for row in rows:
+        print(
+            f"{row['name']:55} {row['deliveries']:>6} {row['per_second']:>9} "
+            f"{row['cpu_s_per_1000']:>11}"
+        )
+    print(f"taskport / naive: {ratio:.1f}x (goal >= 20x)")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / "webhooks.json"
+    out.write_text(
+        json.dumps(
+            {
+                "receiver_delay_s": RECEIVER_DELAY,
+                "rows": rows,
+                "ratio": round(ratio, 1),
+                "cpus": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
