@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,3 +264,22 @@ def test_redelivered_task_does_not_deliver_twice(
     again = notify_env.wait_result(rdb, task_id)
     assert again["result"]["replayed"] is True
     wait_for(lambda: len(rec.at("/once")) == 1, timeout=1, what="exactly one POST")
+
+
+def test_loopback_flag_outside_local_or_test_stops_the_worker(
+    rdb: redis.Redis, tmp_path: Path
+) -> None:
+    from tests.support.workers import WorkerError
+
+    kwargs = rdb.connection_pool.connection_kwargs
+    worker = NotificationsWorker(
+        f"redis://127.0.0.1:{kwargs['port']}/{kwargs['db']}",
+        log_dir=tmp_path,
+        concurrency=2,
+        extra_env={names.ENV_ENV: "aws", names.ENV_ALLOW_LOOPBACK_WEBHOOKS: "1"},
+    )
+    try:
+        with pytest.raises(WorkerError, match="only allowed when"):
+            worker.start(timeout=30)
+    finally:
+        worker.stop()

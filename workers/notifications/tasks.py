@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import signals
 
 from workers.app import app
 from workers.contract.notify_settings import notify_settings
+from workers.contract.settings import SettingsError
 from workers.notifications import email_flow, green_polling, webhook_flow
 from workers.tasking import TaskportTask, catalog_task
+
+log = logging.getLogger(__name__)
 
 
 @signals.worker_init.connect
 def _check_settings(**_: Any) -> None:
     # A refused setting (loopback webhooks outside local/test) stops the worker at start.
-    notify_settings()
+    # Celery logs and swallows exceptions from signal receivers: SystemExit is not.
+    try:
+        notify_settings()
+    except SettingsError as exc:
+        log.critical("%s", exc)
+        raise SystemExit(f"taskport: {exc}") from None
     green_polling.install()
 
 
