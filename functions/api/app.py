@@ -31,7 +31,7 @@ from functions.api import (
     task_listing,
     task_reader,
 )
-from functions.api.errors import ApiError, ErrorResponse, service_unavailable
+from functions.api.errors import AnyError, ApiError, ErrorResponse, service_unavailable
 from functions.api.identity import identity_from_event
 from functions.api.routes import Route, by_operation
 from functions.api.validation import validation_error
@@ -56,8 +56,8 @@ TITLE = "taskport"
 VERSION = "1.0.0"
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"model": ErrorResponse}}}
+def _error(description: str, model: Any = ErrorResponse) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"model": model}}}
 
 
 def _ok(model: Any, description: str) -> dict[str, Any]:
@@ -66,8 +66,8 @@ def _ok(model: Any, description: str) -> dict[str, Any]:
 
 _AUTH_ERRORS = {
     400: _error("Invalid request: the details name each problem and where it is"),
-    401: _error("Missing or invalid token"),
-    403: _error("The token lacks the scope this call needs"),
+    401: _error("Missing or invalid token (API Gateway's answer)", AnyError),
+    403: _error("The token lacks the scope this call needs", AnyError),
     503: _error("Redis is unreachable; retry later"),
 }
 
@@ -125,7 +125,8 @@ else:
     "submit_task",
     {
         202: _ok(models.SubmitResponse, "Accepted (also a replay of an Idempotency-Key)"),
-        413: _error("Body over the configured limit"),
+        413: _error("Body over the configured limit", AnyError),
+        415: _error("The body is not JSON"),
         422: _error("Idempotency-Key reused with a different body"),
     },
 )
@@ -133,7 +134,13 @@ def submit_task(
     body: Annotated[SubmitItem, Body()],
     idempotency_key: Annotated[
         str | None,
-        Header(alias="idempotency-key", description="Replays within 24 h return the same answer"),
+        Header(
+            alias="idempotency-key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Printable ASCII, no spaces; replays within 24 h answer the same",
+        ),
     ] = None,
 ) -> Response[models.SubmitResponse]:
     identity = _identity()
@@ -159,7 +166,8 @@ class BatchRequest(models._Request):
     "submit_batch",
     {
         202: _ok(models.BatchResponse, "Accepted items with ids; rejected items with errors"),
-        413: _error("Body over the configured limit"),
+        413: _error("Body over the configured limit", AnyError),
+        415: _error("The body is not JSON"),
     },
 )
 def submit_batch(body: Annotated[BatchRequest, Body()]) -> Response[models.BatchResponse]:
@@ -276,7 +284,7 @@ def get_openapi() -> Response[Any]:
     )
 
 
-@_route("docs", {200: {"description": "Swagger UI (HTML)"}})
+@_route("docs", {200: {"description": "Swagger UI", "content": {"text/html": {}}}})
 def get_docs() -> Response[Any]:
     # Powertools' enable_swagger imports its OpenAPI models at registration (~100 ms of
     # every cold start); the page is built here on demand from the same document.
@@ -347,21 +355,35 @@ def _on_unexpected(exc: Exception) -> Response[Any]:
     return _json(500, ApiError(500, "internal", "internal error").body())
 
 
-def body_too_large(event: dict[str, Any]) -> dict[str, Any] | None:
-    """The 413 answer (payload v2 response) for a body over the limit, else None.
-
-    Checked before routing: request validation would parse the whole body first.
-    """
-    body = event.get("body") or ""
-    limit = core_settings().max_body_bytes
-    # base64 grows 4/3; compare the decoded size's upper bound cheaply.
-    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
-    if size <= limit:
-        return None
-    error = ApiError(413, "payload_too_large", f"request body over {limit} bytes")
+def _raw_error(error: ApiError) -> dict[str, Any]:
     return {
-        "statusCode": 413,
+        "statusCode": error.status,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
         "body": json.dumps(error.body()),
         "isBase64Encoded": False,
     }
+
+
+def reject_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
+    """413 for a body over the limit, 415 for a body that is not JSON; else None.
+
+    Checked before routing: request validation would parse (or choke on) the body first,
+    e.g. Powertools' multipart parser raises on a multipart body without a boundary.
+    """
+    body = event.get("body")
+    if not body:
+        return None
+    try:
+        limit = core_settings().max_body_bytes
+    except SettingsError:
+        return None  # routing answers "misconfigured" in the error shape
+    # base64 grows 4/3; compare the decoded size's upper bound cheaply.
+    size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+    if size > limit:
+        return _raw_error(ApiError(413, "payload_too_large", f"request body over {limit} bytes"))
+    headers = event.get("headers") or {}
+    media = str(headers.get("content-type", "application/json")).split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        message = "the request body must be JSON (Content-Type: application/json)"
+        return _raw_error(ApiError(415, "unsupported_media_type", message))
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 
 class ErrorDetail(BaseModel):
@@ -22,6 +22,16 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class GatewayMessage(BaseModel):
+    """API Gateway's own answers (401/403 from the JWT authorizer, 413 over 10 MB)."""
+
+    message: str
+
+
+class AnyError(RootModel[ErrorResponse | GatewayMessage]):
+    """Where API Gateway may answer before taskport does, either shape can arrive."""
 
 
 class ApiError(Exception):

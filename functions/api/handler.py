@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from functions.api.app import app, body_too_large
+from functions.api.app import app, reject_before_routing
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        too_large = body_too_large(event)
-    except Exception:
-        too_large = None
-    if too_large is not None:
-        return too_large
+    rejected = reject_before_routing(event)
+    if rejected is not None:
+        return rejected
     return app.resolve(event, context)

@@ -158,7 +158,7 @@ def test_invalid_idempotency_key_is_400(api: ApiClient) -> None:
         "diagnostics.echo", {"message": "a"}, headers={"Idempotency-Key": "has space"}
     )
     assert response.status == 400
-    assert response.body["error"]["details"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert response.body["error"]["details"][0]["loc"] == ["header", "idempotency-key"]
 
 
 def test_batch_enqueues_valid_items_and_reports_each_error(
@@ -196,3 +196,28 @@ def test_batch_with_an_invalid_item_schema_is_400_naming_its_index(api: ApiClien
     )
     assert response.status == 400
     assert response.body["error"]["details"][0]["loc"][:3] == ["body", "tasks", 1]
+
+
+def test_a_body_that_is_not_json_is_415(api: ApiClient, redis_client: redis.Redis) -> None:
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded", "text/plain"):
+        response = api.call(
+            "POST",
+            "/v1/tasks",
+            body="task=diagnostics.echo",
+            headers={"Content-Type": content_type},
+        )
+        assert response.status == 415, content_type
+        assert response.body["error"]["code"] == "unsupported_media_type"
+    assert redis_client.llen("default") == 0
+
+
+def test_a_non_utf8_body_is_400(api: ApiClient) -> None:
+    event = api.event("POST", "/v1/tasks", body="x")
+    event["body"] = base64.b64encode(b"\xff\xfe{").decode()
+    event["isBase64Encoded"] = True
+    from functions.api.handler import handler
+    from tests.functional.conftest import LambdaContext
+
+    result = handler(event, LambdaContext())
+    assert result["statusCode"] == 400
+    assert json.loads(result["body"])["error"]["code"] == "invalid_json"
