@@ -34,6 +34,12 @@ def _ensure_router() -> None:
     probe = ApiClient().call("GET", BASE)
     if probe.status == 404 and "no route" in json.dumps(probe.body):
         app.include_router(router)
+        import functions.api.app as api_app
+
+        # The document is cached on first use; earlier tests may have built it already.
+        cached = getattr(api_app, "openapi_json", None)
+        if cached is not None and hasattr(cached, "cache_clear"):
+            cached.cache_clear()
 
 
 @pytest.fixture(scope="module")
