@@ -30,6 +30,7 @@ from functions.api import (
     submission,
     task_listing,
     task_reader,
+    webhooks,
 )
 from functions.api.errors import AnyError, ApiError, ErrorResponse, service_unavailable
 from functions.api.identity import identity_from_event
@@ -245,6 +246,10 @@ def fire_schedule(
             "duplicate": fired.duplicate,
         },
     )
+
+
+# Webhook endpoints (registration, rotation, deliveries) live in their own router.
+app.include_router(webhooks.router)
 
 
 # ------------------------------------------------------------- OpenAPI
