@@ -73,13 +73,22 @@ class Moto:
 
 
 def provision(moto_client: Callable[[str], Any], table_name: str) -> str:
-    """The table, KMS key + alias and verified sender the notifications need."""
+    """The table, KMS key + alias and verified sender the notifications need.
+
+    moto servers started in one process share moto's backends: names are unique per call
+    and an existing sender identity is fine.
+    """
     moto_client("dynamodb").create_table(TableName=table_name, **table.table_definition())
     kms = moto_client("kms")
     key_id = kms.create_key(Description="taskport test")["KeyMetadata"]["KeyId"]
-    kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key_id)
-    moto_client("sesv2").create_email_identity(EmailIdentity=SENDER)
-    return KMS_ALIAS
+    alias = f"{KMS_ALIAS}-{uuid.uuid4().hex[:6]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    sesv2 = moto_client("sesv2")
+    try:
+        sesv2.create_email_identity(EmailIdentity=SENDER)
+    except sesv2.exceptions.AlreadyExistsException:
+        pass
+    return alias
 
 
 @contextmanager
