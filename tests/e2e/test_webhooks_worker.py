@@ -283,3 +283,15 @@ def test_loopback_flag_outside_local_or_test_stops_the_worker(
             worker.start(timeout=30)
     finally:
         worker.stop()
+
+
+def test_retries_end_after_the_schedule(
+    worker: NotificationsWorker, rdb: redis.Redis, rec: Receiver, moto: Moto
+) -> None:
+    # The module's schedule has three retries: four 503s exhaust it.
+    rec.answer("/down", *[(503, {})] * 5)
+    endpoint_id, _ = register(moto, rec.url("/down"))
+    done = notify_env.wait_result(rdb, deliver(rdb, endpoint_id, {}), "FAILURE", timeout=30)
+    assert done["result"]["exc_type"] == "WebhookDeliveryFailed"
+    assert "after 4 attempts" in done["result"]["exc_message"][0]
+    assert len(rec.at("/down")) == 4
