@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -84,10 +85,8 @@ def provision(moto_client: Callable[[str], Any], table_name: str) -> str:
     alias = f"{KMS_ALIAS}-{uuid.uuid4().hex[:6]}"
     kms.create_alias(AliasName=alias, TargetKeyId=key_id)
     sesv2 = moto_client("sesv2")
-    try:
+    with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
         sesv2.create_email_identity(EmailIdentity=SENDER)
-    except sesv2.exceptions.AlreadyExistsException:
-        pass
     return alias
 
 
