@@ -157,3 +157,32 @@ def test_global_rate_holds_across_worker_processes(
     times = sorted(d["result"]["sent_at"] for d in done)
     rate = (len(times) - 1) / (times[-1] - times[0])
     assert RATE * 0.95 <= rate <= RATE * 1.05, rate
+
+
+def test_redelivered_email_is_not_sent_twice(
+    workers: list[NotificationsWorker], rdb: redis.Redis, moto: Moto
+) -> None:
+    from workers.contract import message
+    from workers.contract.headers import TENANT_HEADER
+
+    args = {"to": ["once@example.com"], "subject": "once", "text": "body"}
+    task_id = notify_env.submit(rdb, "notifications.send_email", args, tenant=TENANT)
+    first = notify_env.wait_result(rdb, task_id)
+    assert first["status"] == "SUCCESS", tail(workers)
+    sent_before = len(moto.sent_messages())
+    # The same message again, as after a lost ack: the ledger answers, SES is not called.
+    rdb.delete(keys.celery_meta(task_id))
+    rdb.lpush(
+        "notifications",
+        message.build_envelope(
+            task_name="notifications.send_email",
+            task_id=task_id,
+            queue="notifications",
+            kwargs=args,
+            headers={TENANT_HEADER: TENANT},
+        ),
+    )
+    again = notify_env.wait_result(rdb, task_id)
+    assert again["result"]["replayed"] is True
+    assert again["result"]["message_id"] == first["result"]["message_id"]
+    assert len(moto.sent_messages()) == sent_before
