@@ -124,6 +124,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     script: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     delay: float = 0.0
+    path_delays: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -164,8 +165,9 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 )
                 queued = receiver.script.get(self.path) or []
                 status, extra = queued.pop(0) if queued else (200, {})
-            if receiver.delay:
-                time.sleep(receiver.delay)
+            delay = receiver.path_delays.get(self.path, receiver.delay)
+            if delay:
+                time.sleep(delay)
             reply = b'{"ok":true}'
             self.send_response(status)
             for name, value in extra.items():
