@@ -109,12 +109,16 @@ def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -
             deadline_seconds=settings.webhook_deadline_seconds,
             max_response_bytes=settings.webhook_max_response_bytes,
         )
-    finally:
+    except BaseException:
         concurrency.release(redis, endpoint_id, task_id)
+        raise
 
+    # Free the slot, record the attempt and (on success) the effect in one round trip.
     number = retrying.attempt(task) + 1
-    attempts.record(
-        redis,
+    pipe = redis.pipeline(transaction=False)
+    concurrency.release(pipe, endpoint_id, task_id)
+    attempts.add(
+        pipe,
         tenant,
         endpoint_id,
         attempts.Attempt(
@@ -131,14 +135,16 @@ def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -
         kept=settings.webhook_attempts_kept,
         ttl=settings.webhook_attempts_ttl_seconds,
     )
+    outcome = {
+        "webhook_id": msg_id,
+        "status": result.status,
+        "attempts": number,
+        "latency_ms": result.latency_ms,
+    }
     if result.outcome == delivery.DELIVERED:
-        outcome = {
-            "webhook_id": msg_id,
-            "status": result.status,
-            "attempts": number,
-            "latency_ms": result.latency_ms,
-        }
-        ledger.record(redis, task_id, EFFECT, outcome, core_settings().result_ttl_seconds)
+        ledger.record(pipe, task_id, EFFECT, outcome, core_settings().result_ttl_seconds)
+    pipe.execute()
+    if result.outcome == delivery.DELIVERED:
         return outcome
     if result.outcome == delivery.GONE:
         endpoint_store.disable(clients.table(), tenant, endpoint_id, "answered 410 Gone")

@@ -25,14 +25,19 @@ class Attempt:
     error: str | None
 
 
-def record(
-    client: Any, tenant: str, endpoint_id: str, attempt: Attempt, *, kept: int, ttl: int
-) -> None:
+def add(pipe: Any, tenant: str, endpoint_id: str, attempt: Attempt, *, kept: int, ttl: int) -> None:
+    """Queue the record on ``pipe`` (the caller executes it with its other writes)."""
     key = keys.webhook_attempts(tenant, endpoint_id)
-    pipe = client.pipeline(transaction=True)
     pipe.lpush(key, json.dumps(asdict(attempt), separators=(",", ":")))
     pipe.ltrim(key, 0, kept - 1)
     pipe.expire(key, ttl)
+
+
+def record(
+    client: Any, tenant: str, endpoint_id: str, attempt: Attempt, *, kept: int, ttl: int
+) -> None:
+    pipe = client.pipeline(transaction=False)
+    add(pipe, tenant, endpoint_id, attempt, kept=kept, ttl=ttl)
     pipe.execute()
 
 

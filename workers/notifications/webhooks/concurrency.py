@@ -23,14 +23,23 @@ return 1
 """
 
 
+_scripts: dict[int, Any] = {}
+
+
 def acquire(client: Any, endpoint_id: str, holder: str, *, cap: int, lease_seconds: float) -> bool:
+    script = _scripts.get(id(client))
+    if script is None:
+        # EVALSHA from the second call on (the script body is not resent every time).
+        script = _scripts[id(client)] = client.register_script(ACQUIRE)
     now = time.time()
     ttl = int(lease_seconds) + 60
-    acquired = client.eval(
-        ACQUIRE, 1, keys.webhook_inflight(endpoint_id), now, now + lease_seconds, holder, cap, ttl
+    acquired = script(
+        keys=[keys.webhook_inflight(endpoint_id)],
+        args=[now, now + lease_seconds, holder, cap, ttl],
     )
     return bool(acquired)
 
 
 def release(client: Any, endpoint_id: str, holder: str) -> None:
+    """Free the slot (``client`` may be a pipeline the caller executes)."""
     client.zrem(keys.webhook_inflight(endpoint_id), holder)
