@@ -8,6 +8,7 @@ worker processes sharing one token bucket.
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterator
 
 import pytest
@@ -155,8 +156,17 @@ def test_global_rate_holds_across_worker_processes(
     done = [notify_env.wait_result(rdb, i, timeout=30) for i in ids]
     assert all(d["status"] == "SUCCESS" for d in done), tail(workers)
     times = sorted(d["result"]["sent_at"] for d in done)
-    rate = (len(times) - 1) / (times[-1] - times[0])
-    assert RATE * 0.95 <= rate <= RATE * 1.05, rate
+    # Each send is timestamped by its worker after it slept to its slot, so a single send
+    # a little late (scheduling on 2 busy cores) would skew a first-to-last rate; the
+    # least-squares slope of sends over time is the sustained rate.
+    mean_t = statistics.fmean(times)
+    mean_i = (len(times) - 1) / 2
+    slope = sum((t - mean_t) * (i - mean_i) for i, t in enumerate(times)) / sum(
+        (t - mean_t) ** 2 for t in times
+    )
+    assert RATE * 0.95 <= slope <= RATE * 1.05, slope
+    # Also never faster than the rate over the run as a whole (first to last send).
+    assert (len(times) - 1) / (times[-1] - times[0]) <= RATE * 1.15
 
 
 def test_redelivered_email_is_not_sent_twice(
