@@ -10,9 +10,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
-# SES's EventBridge detail types for the events the events Lambda records (suppressions).
-BOUNCE_DETAIL_TYPE = "Email Bounced"
-COMPLAINT_DETAIL_TYPE = "Email Complaint Received"
 SES_EVENT_SOURCE = "aws.ses"
 
 

@@ -14,6 +14,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.events import ses_feedback
 from infra import mail
 from workers.catalog import Schedule
 
@@ -104,7 +105,7 @@ class Schedules(Construct):
             description="taskport SES bounces and complaints (configuration set -> default bus)",
             event_pattern=events.EventPattern(
                 source=[mail.SES_EVENT_SOURCE],
-                detail_type=[mail.BOUNCE_DETAIL_TYPE, mail.COMPLAINT_DETAIL_TYPE],
+                detail_type=[ses_feedback.BOUNCED, ses_feedback.COMPLAINED],
             ),
             targets=[event_target],
         )

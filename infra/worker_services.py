@@ -23,10 +23,8 @@ from constructs import Construct
 
 from functions.metrics import names as metric_names
 from workers.catalog import QueueSpec
-from workers.contract.settings import ENV_SOFT_SHUTDOWN_TIMEOUT
+from workers.contract.settings import ENV_REMAP_SIGTERM, ENV_SOFT_SHUTDOWN_TIMEOUT
 
-# Celery's own environment variable (not a taskport setting).
-REMAP_SIGTERM_ENV = "REMAP_SIGTERM"
 STOP_TIMEOUT_SECONDS = 120
 SOFT_SHUTDOWN_SECONDS = 100
 WORKER_UID = "10001"  # matches the Dockerfile's user; enforced even for a prebuilt image
@@ -213,7 +211,7 @@ class WorkerServices(Construct):
             readonly_root_filesystem=True,
             environment={
                 **environment,
-                REMAP_SIGTERM_ENV: "SIGQUIT",
+                **({ENV_REMAP_SIGTERM: "SIGQUIT"} if queue.remap_sigterm else {}),
                 ENV_SOFT_SHUTDOWN_TIMEOUT: str(SOFT_SHUTDOWN_SECONDS),
             },
             secrets=dict(secrets),

@@ -36,6 +36,15 @@ class QueueSpec:
     min_workers: int = 0
     max_workers: int = 4
 
+    @property
+    def remap_sigterm(self) -> bool:
+        """Whether SIGTERM becomes Celery's bounded soft-then-cold shutdown (DESIGN 5).
+
+        Not under gevent: Celery's soft shutdown raises ``BlockingSwitchOutError`` there; a
+        plain warm shutdown is bounded by every task's own deadline and hard time limit.
+        """
+        return self.pool != "gevent"
+
 
 QUEUES: Mapping[str, QueueSpec] = MappingProxyType(
     {

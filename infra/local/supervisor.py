@@ -35,6 +35,7 @@ from workers.contract.settings import (
     ENV_ENV,
     ENV_REDIS_TIMEOUT,
     ENV_REDIS_URL,
+    ENV_REMAP_SIGTERM,
     ENV_SOFT_SHUTDOWN_TIMEOUT,
 )
 
@@ -197,9 +198,13 @@ class Supervisor:
         exported = aws_resources.create_local_resources(moto.url, LOCAL_REGION, environ)
         env = child_environment(environ, redis_url=redis_url, moto_url=moto.url, extra=exported)
 
-        worker_env = {**env, "REMAP_SIGTERM": "SIGQUIT"}
         workers = [
-            self.spawn(f"worker-{q.name}", worker_argv(q), worker_env, _WORKER_READY_MARK)
+            self.spawn(
+                f"worker-{q.name}",
+                worker_argv(q),
+                {**env, **({ENV_REMAP_SIGTERM: "SIGQUIT"} if q.remap_sigterm else {})},
+                _WORKER_READY_MARK,
+            )
             for q in QUEUES.values()
         ]
         api_argv = [

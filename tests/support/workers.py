@@ -83,7 +83,7 @@ class WorkerProcess:
             contract.ENV_ENV: "test",
             # Fargate sends SIGTERM; remapped, it is a bounded soft phase then a cold
             # shutdown that puts unacknowledged messages back (DESIGN 5).
-            "REMAP_SIGTERM": "SIGQUIT",
+            contract.ENV_REMAP_SIGTERM: "SIGQUIT",
             contract.ENV_SOFT_SHUTDOWN_TIMEOUT: str(soft_shutdown_timeout),
             contract.ENV_UNACKED_RESTORE_INTERVAL: str(unacked_restore_interval),
             "PYTHONUNBUFFERED": "1",

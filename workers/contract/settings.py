@@ -117,6 +117,8 @@ ENV_KMS_KEY_ID: Final = "TASKPORT_KMS_KEY_ID"
 ENV_ALERT_RECIPIENTS: Final = "TASKPORT_ALERT_RECIPIENTS"
 ENV_UPLOADS_BUCKET: Final = "TASKPORT_UPLOADS_BUCKET"
 ENV_ALLOW_LOOPBACK_WEBHOOKS: Final = "TASKPORT_ALLOW_LOOPBACK_WEBHOOKS"
+# Celery/billiard read this: "SIGQUIT" turns SIGTERM into soft-then-cold shutdown.
+ENV_REMAP_SIGTERM: Final = "REMAP_SIGTERM"
 # Worker-only: Celery's soft shutdown phase (below Fargate's stopTimeout of 120 s).
 ENV_SOFT_SHUTDOWN_TIMEOUT: Final = "TASKPORT_SOFT_SHUTDOWN_TIMEOUT"
 # Tests shorten kombu's unacked-restore sweep to see a killed worker's task come back.
