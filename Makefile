@@ -79,6 +79,7 @@ test: setup lint
 bench: $(STAMP)
 	$(PY) bench/submit.py
 	$(PY) bench/coldstart.py
+	$(PY) bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .mypy_cache .ruff_cache .pytest_cache

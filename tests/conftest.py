@@ -25,7 +25,8 @@ def redis_url(redis_server: RedisServer) -> str:
     import redis
 
     client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
+    # Database 0 only: e2e modules keep their brokers in databases of their own.
+    client.flushdb()
     client.close()
     return redis_server.url
 

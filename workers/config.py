@@ -17,7 +17,8 @@ from workers.contract.settings import CoreSettings, SettingsError
 class WorkerSettings(BaseModel):
     """Worker-only settings on top of the shared ``CoreSettings``."""
 
-    model_config = ConfigDict(frozen=True)
+    # Validation errors name the variable, never echo its value (REDIS_PASSWORD is one).
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     # Soft phase of a SIGTERM (remapped to SIGQUIT): below Fargate's stopTimeout (120 s).
     soft_shutdown_timeout: float = Field(default=100.0, ge=0)

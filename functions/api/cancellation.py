@@ -15,19 +15,23 @@ from workers.contract import keys, records, scripts
 from workers.contract.settings import core_settings
 
 
+def _script(client: Any) -> Any:
+    # EVALSHA, loading the script once per client (as enqueue does).
+    cached = getattr(client, "_taskport_cancel", None)
+    if cached is None:
+        cached = client.register_script(scripts.CANCEL)
+        client._taskport_cancel = cached
+    return cached
+
+
 def cancel(identity: Identity, task_id: str) -> dict[str, Any]:
-    visible_record(identity, task_id)  # 404 for unknown, expired or another tenant's
+    record, _ = visible_record(identity, task_id)  # 404: unknown, expired, another's
+    if not identity.can_change(record.get(records.F_TENANT, "")):
+        raise ApiError(403, "forbidden", "only admin may cancel system tasks")
     client = producer_client()
-    before = client.eval(
-        scripts.CANCEL,
-        3,
-        keys.task_record(task_id),
-        keys.celery_meta(task_id),
-        keys.cancel_flag(task_id),
-        task_id,
-        f"{time.time():.6f}",
-        core_settings().result_ttl_seconds,
-        keys.INDEX_PREFIX,
+    before = _script(client)(
+        keys=[keys.task_record(task_id), keys.celery_meta(task_id), keys.cancel_flag(task_id)],
+        args=[task_id, f"{time.time():.6f}", core_settings().result_ttl_seconds, keys.INDEX_PREFIX],
     )
     if not before:
         raise not_found()

@@ -6,6 +6,7 @@ space-separated and carries the issuer's prefix (``taskport/tasks:write``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +28,20 @@ class Identity:
         if not self.has(scope):
             raise ApiError(403, "forbidden", f"this call needs the '{scope}' scope")
 
+    def can_change(self, owner: str) -> bool:
+        """Changes (cancel) need ownership; system tasks only by admin."""
+        if owner == self.tenant:
+            return True
+        return owner == SYSTEM_TENANT and scope_names.ADMIN in self.scopes
+
     def can_read(self, owner: str) -> bool:
         """Every read is scoped to the caller's tenant; system tasks need ops:read."""
         if owner == self.tenant:
             return True
         return owner == SYSTEM_TENANT and self.has(scope_names.OPS_READ)
+
+
+_TENANT = re.compile(r"^[A-Za-z0-9_.@-]{1,128}$")
 
 
 def identity_from_event(raw_event: dict[str, Any]) -> Identity:
@@ -41,6 +51,10 @@ def identity_from_event(raw_event: dict[str, Any]) -> Identity:
     tenant = str(claims.get("tenant") or claims.get("sub") or "")
     if not tenant:
         raise ApiError(401, "unauthorized", "the token carries no tenant or sub claim")
+    # The tenant becomes part of Redis key names: a ':' (or anything exotic) could make
+    # one tenant's key name another tenant's (``acme:state:PENDING``).
+    if not _TENANT.match(tenant):
+        raise ApiError(403, "forbidden", "the token's tenant claim is not a valid tenant id")
     prefix = core_settings().scope_prefix
     granted = set()
     for item in str(claims.get("scope") or "").split():

@@ -31,6 +31,47 @@ def _encode_cursor(score: int, member: str) -> str:
     return base64.urlsafe_b64encode(f"{score}:{member}".encode()).decode()
 
 
+_PAGE = 100
+_MAX_SCAN = 1_000
+
+
+def _page_after(
+    client: Any, index: str, position: tuple[int, str] | None, size: int = _PAGE
+) -> list[tuple[str, float]]:
+    """Index entries after ``position`` (score, member), newest first.
+
+    Entries sharing a score come in descending member order, so those at the position's
+    score with a member >= the position's were seen already.
+    """
+    top = "+inf" if position is None else str(position[0])
+    want = size
+    while True:
+        raw = cast(
+            "list[tuple[str, float]]",
+            client.zrevrangebyscore(index, top, "-inf", start=0, num=want, withscores=True),
+        )
+        if position is None:
+            return raw
+        fresh = [(m, s) for m, s in raw if not (int(s) == position[0] and m >= position[1])]
+        if fresh or len(raw) < want:
+            return fresh[:size]
+        want *= 2  # a page of nothing but ties at the position's score: look further
+
+
+def _records(client: Any, page: list[tuple[str, float]]) -> list[list[str | None]]:
+    pipe = client.pipeline(transaction=False)
+    for member, _ in page:
+        pipe.hmget(
+            keys.task_record(member),
+            records.F_TENANT,
+            records.F_TASK,
+            records.F_STATE,
+            records.F_SUBMITTED,
+            records.F_FINISHED,
+        )
+    return cast("list[list[str | None]]", pipe.execute())
+
+
 def list_tasks(
     identity: Identity,
     state: str | None,
@@ -53,49 +94,38 @@ def list_tasks(
     else:
         index = keys.tenant_index(tenant)
     client = producer_client()
-    top: str = "+inf"
-    after_member = None
-    if cursor:
-        cursor_score, after_member = _decode_cursor(cursor)
-        top = str(cursor_score)
-    # Over-fetch to skip members sharing the cursor's score that were already returned,
-    # and those filtered out by task when both filters are given.
-    want = limit + 1
-    fetched: list[tuple[str, float]] = cast(
-        "list[tuple[str, float]]",
-        client.zrevrangebyscore(index, top, "-inf", start=0, num=want * 4, withscores=True),
-    )
-    if after_member is not None:
-        seen = [i for i, (m, s) in enumerate(fetched) if m == after_member]
-        fetched = fetched[seen[0] + 1 :] if seen else fetched
-    pipe = client.pipeline(transaction=False)
-    for member, _ in fetched:
-        pipe.hmget(
-            keys.task_record(member),
-            records.F_TASK,
-            records.F_STATE,
-            records.F_SUBMITTED,
-            records.F_FINISHED,
-        )
-    rows = pipe.execute() if fetched else []
+    position = _decode_cursor(cursor) if cursor else None
     items: list[dict[str, Any]] = []
-    last: tuple[int, str] | None = None
-    for (member, score), row in zip(fetched, rows, strict=True):
-        name, st, submitted, finished = row
-        if name is None or (task is not None and name != task):
-            continue  # expired record or filtered out
-        if len(items) == limit:
+    scanned = 0
+    exhausted = False
+    # Scan newest first, a page at a time, until ``limit`` items match (a task filter on
+    # top of a state index can skip many) or a bounded number of entries was scanned; the
+    # cursor is the last entry *scanned*, so paging never skips or repeats a match.
+    while len(items) < limit and scanned < _MAX_SCAN:
+        page = _page_after(client, index, position)
+        if not page:
+            exhausted = True
             break
-        items.append(
-            {
-                "id": member,
-                "task": name,
-                "state": st,
-                "submitted": iso(submitted),
-                "finished": iso(finished),
-            }
-        )
-        last = (int(score), member)
-    has_more = len(items) == limit and len(fetched) > len(items)
-    next_cursor = _encode_cursor(*last) if (has_more and last) else None
+        for (member, score), row in zip(page, _records(client, page), strict=True):
+            position = (int(score), member)
+            scanned += 1
+            owner, name, st, submitted, finished = row
+            # Expired records, other tenants' (defence in depth) and filtered-out tasks.
+            if name is None or owner != tenant or (task is not None and name != task):
+                continue
+            items.append(
+                {
+                    "id": member,
+                    "task": name,
+                    "state": st,
+                    "submitted": iso(submitted),
+                    "finished": iso(finished),
+                }
+            )
+            if len(items) == limit:
+                break
+    if not exhausted and position is not None and _page_after(client, index, position, 1):
+        next_cursor = _encode_cursor(*position)
+    else:
+        next_cursor = None
     return {"items": items, "next_cursor": next_cursor}

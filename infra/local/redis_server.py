@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+class _ExitedEarly(RuntimeError):
+    pass
+
+
 def redis_server_binary() -> str:
     found = shutil.which("redis-server")
     if found:
@@ -44,9 +48,21 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, timeout: float = 10.0) -> RedisServer:
-        if not self.port:
-            self.port = free_port()
+    def start(self, timeout: float = 10.0, attempts: int = 5) -> RedisServer:
+        """Start on ``port`` (or a free one); a free port can be taken by someone else
+        between probing and binding, so a server that exits at once is retried elsewhere."""
+        chosen = self.port
+        for _ in range(attempts):
+            self.port = chosen or free_port()
+            try:
+                return self._start_once(timeout)
+            except _ExitedEarly:
+                if chosen:
+                    raise
+        raise RuntimeError("redis-server could not bind a free port")
+
+    def _start_once(self, timeout: float) -> RedisServer:
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             [
                 redis_server_binary(),
@@ -70,12 +86,28 @@ class RedisServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.process.returncode}")
-            if self.ping():
+                raise _ExitedEarly(f"redis-server exited with {self.process.returncode}")
+            if self.ping() and self._is_ours():
                 return self
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def _is_ours(self) -> bool:
+        # A PONG could come from another server that owns the port: check the pid.
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"INFO server\r\n")
+                data = b""
+                while b"process_id:" not in data or not data.endswith(b"\r\n"):
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError:
+            return False
+        assert self.process is not None
+        return f"process_id:{self.process.pid}\r\n".encode() in data
 
     def ping(self) -> bool:
         try:
@@ -94,3 +126,4 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
+        shutil.rmtree(self.workdir, ignore_errors=True)

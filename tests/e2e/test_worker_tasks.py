@@ -99,7 +99,7 @@ def test_submit_runs_to_success_with_result_times_and_attempts(api: ApiCaller) -
 
 
 def test_progress_is_visible_while_the_task_runs(api: ApiCaller) -> None:
-    task_id = api.submit("diagnostics.sleep", {"seconds": 4, "steps": 8}).body["id"]
+    task_id = api.submit("diagnostics.sleep", {"seconds": 8, "steps": 40}).body["id"]
 
     first = api.wait_for_state(task_id, records.PROGRESS, *FINAL, timeout=20)
     assert first["state"] == records.PROGRESS, first
@@ -119,7 +119,7 @@ def test_progress_is_visible_while_the_task_runs(api: ApiCaller) -> None:
     done = api.wait_for_state(task_id, *FINAL, timeout=20)
     assert done["state"] == records.SUCCESS
     assert done["progress"]["percent"] == 100.0
-    assert done["result"] == {"slept": 4, "steps": 8}
+    assert done["result"] == {"slept": 8, "steps": 40}
 
 
 def test_cancel_of_a_running_task_stops_it_at_the_next_checkpoint(

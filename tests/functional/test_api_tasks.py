@@ -189,3 +189,34 @@ def test_openapi_declares_the_submit_oneof_and_every_response(api: ApiClient) ->
     assert "discriminator" in json.dumps(doc)
     docs_page = api.call("GET", "/v1/docs")
     assert docs_page.status == 200
+
+
+def test_list_with_state_and_task_filters_finds_matches_behind_many_others(api: ApiClient) -> None:
+    sleeper = api.submit("diagnostics.sleep", {"seconds": 1, "steps": 1}).body["id"]
+    for i in range(30):
+        api.submit("diagnostics.echo", {"message": str(i)})
+    page = api.call(
+        "GET", "/v1/tasks", query={"state": "PENDING", "task": "diagnostics.sleep", "limit": "1"}
+    )
+    assert [i["id"] for i in page.body["items"]] == [sleeper]
+    assert page.body["next_cursor"] is None
+
+
+def test_a_tenant_claim_that_could_alias_keys_is_refused(api: ApiClient) -> None:
+    task_id = api.submit("diagnostics.echo", {"message": "x"}).body["id"]
+    sneaky = api.as_tenant("acme:state:PENDING")
+    listing = sneaky.call("GET", "/v1/tasks")
+    assert listing.status == 403
+    assert task_id not in json.dumps(listing.body)
+
+
+def test_system_tasks_are_readable_with_ops_read_but_only_admin_cancels(api: ApiClient) -> None:
+    from tests.functional.conftest import load_event
+    from tests.functional.test_scheduler import deliver
+
+    task_id = deliver(load_event("scheduler_heartbeat.json"))["id"]
+    ops = api.as_tenant("acme", scope="taskport/tasks:write taskport/ops:read")
+    assert ops.call("GET", f"/v1/tasks/{task_id}").status == 200
+    assert ops.call("POST", f"/v1/tasks/{task_id}/cancel").status == 403
+    admin = api.as_tenant("acme", scope="taskport/admin")
+    assert admin.call("POST", f"/v1/tasks/{task_id}/cancel").status == 202

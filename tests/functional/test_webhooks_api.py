@@ -26,22 +26,6 @@ BASE = "/v1/webhooks/endpoints"
 PUBLIC = "93.184.216.34"
 
 
-def _ensure_router() -> None:
-    """Mount the router unless the lead's app already does (it will: see the report)."""
-    from functions.api.app import app
-    from functions.api.webhooks import router
-
-    probe = ApiClient().call("GET", BASE)
-    if probe.status == 404 and "no route" in json.dumps(probe.body):
-        app.include_router(router)
-        import functions.api.app as api_app
-
-        # The document is cached on first use; earlier tests may have built it already.
-        cached = getattr(api_app, "openapi_json", None)
-        if cached is not None and hasattr(cached, "cache_clear"):
-            cached.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def aws() -> Iterator[None]:
     """One moto (DynamoDB + KMS) for the module; each test works as a tenant of its own."""
@@ -66,7 +50,6 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def webhooks_api(api: ApiClient, aws: None) -> ApiClient:
-    _ensure_router()
     return api.as_tenant(f"t-{uuid.uuid4().hex[:8]}")
 
 

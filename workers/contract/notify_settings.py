@@ -25,7 +25,8 @@ DEFAULT_WEBHOOK_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.
 
 
 class NotificationSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Validation errors name the variable, never echo its value (REDIS_PASSWORD is one).
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     env: str = "aws"
     table_name: str = "taskport"

@@ -36,7 +36,8 @@ class SettingsError(RuntimeError):
 
 
 class CoreSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Validation errors name the variable, never echo its value (REDIS_PASSWORD is one).
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_password: SecretStr | None = None

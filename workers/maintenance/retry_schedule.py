@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from workers.contract import keys, message
+from workers.contract.headers import ENQUEUED_AT_HEADER
 
 # KEYS: schedule zset.  ARGV: now, limit.  Moves due entries onto their queue lists.
 SWEEP = """
@@ -46,7 +47,9 @@ def defer(
         queue=queue,
         kwargs=kwargs,
         # Celery reads ``retries`` as an int header; the contract types headers as strings.
-        headers=cast(Any, {**headers, "retries": retries}),
+        # enqueued_at = when it becomes due, so the backlog's oldest-age metric does not
+        # count the deliberate delay.
+        headers=cast(Any, {**headers, "retries": retries, ENQUEUED_AT_HEADER: due_at}),
     )
     member = json.dumps({"list": message.queue_list_key(queue), "envelope": envelope})
     client.zadd(keys.RETRY_SCHEDULE, {member: due_at})
