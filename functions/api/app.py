@@ -39,6 +39,7 @@ from functions.api.validation import validation_error
 from functions.scheduler.firing import UnknownSchedule, fire
 from functions.shared.redis_client import unavailable_errors
 from workers.contract import scopes
+from workers.contract.headers import IDEMPOTENCY_HEADER
 from workers.contract.settings import SettingsError, core_settings
 
 
@@ -136,7 +137,7 @@ def submit_task(
     idempotency_key: Annotated[
         str | None,
         Header(
-            alias="idempotency-key",
+            alias=IDEMPOTENCY_HEADER,
             min_length=1,
             max_length=255,
             pattern=r"^[\x21-\x7e]+$",

@@ -12,7 +12,7 @@ from typing import Any
 
 from functions.api.errors import ApiError
 from workers.contract import scopes as scope_names
-from workers.contract.headers import SYSTEM_TENANT
+from workers.contract.headers import SYSTEM_TENANT, TENANT_CLAIM
 from workers.contract.settings import core_settings
 
 
@@ -48,7 +48,7 @@ def identity_from_event(raw_event: dict[str, Any]) -> Identity:
     claims = (
         ((raw_event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}
     ).get("claims") or {}
-    tenant = str(claims.get("tenant") or claims.get("sub") or "")
+    tenant = str(claims.get(TENANT_CLAIM) or claims.get("sub") or "")
     if not tenant:
         raise ApiError(401, "unauthorized", "the token carries no tenant or sub claim")
     # The tenant becomes part of Redis key names: a ':' (or anything exotic) could make
@@ -57,7 +57,11 @@ def identity_from_event(raw_event: dict[str, Any]) -> Identity:
         raise ApiError(403, "forbidden", "the token's tenant claim is not a valid tenant id")
     prefix = core_settings().scope_prefix
     granted = set()
-    for item in str(claims.get("scope") or "").split():
+    # ``scope`` is space-separated; some issuers send ``scp``, which HTTP API also honours
+    # (a list, delivered stringified as "[a b]").
+    raw_scopes = str(claims.get("scope") or "").split()
+    raw_scopes += str(claims.get("scp") or "").strip("[]").replace(",", " ").split()
+    for item in raw_scopes:
         if item.startswith(prefix):
             granted.add(item[len(prefix) :])
     return Identity(tenant=tenant, scopes=frozenset(granted))

@@ -12,6 +12,7 @@ from functions.shared.enqueue import Enqueue, enqueue, enqueue_many
 from functions.shared.redis_client import producer_client
 from workers import catalog
 from workers.contract import keys
+from workers.contract.headers import IDEMPOTENCY_HEADER
 from workers.contract.settings import core_settings
 
 
@@ -90,7 +91,7 @@ def submit(
             "this Idempotency-Key was used with a different request body",
             [
                 {
-                    "loc": ["header", "Idempotency-Key"],
+                    "loc": ["header", IDEMPOTENCY_HEADER],
                     "msg": "reused with another body",
                     "type": "conflict",
                 }

@@ -23,6 +23,7 @@ from infra.local.api_client import (
     ApiClient,
     ApiError,
 )
+from workers.contract.headers import IDEMPOTENCY_HEADER
 
 ENV_API_URL: Final = "TASKPORT_API_URL"
 ENV_TOKEN: Final = "TASKPORT_TOKEN"  # noqa: S105 - a variable name
@@ -137,7 +138,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"task": args.task, "args": task_args}
     if args.countdown is not None:
         body["countdown"] = args.countdown
-    headers = {"idempotency-key": args.idempotency_key} if args.idempotency_key else None
+    headers = {IDEMPOTENCY_HEADER: args.idempotency_key} if args.idempotency_key else None
     client = _client(args)
     submitted = client.request("POST", "/v1/tasks", json_body=body, headers=headers)
     if not args.watch:

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from infra.local import state
 from workers.contract import scopes
+from workers.contract.headers import TENANT_CLAIM
 
 ISSUER: Final = "https://taskport.local/issuer"
 AUDIENCE: Final = "taskport-local"
@@ -97,7 +98,7 @@ def mint(
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": f"local-user-{tenant}",
-        "tenant": tenant,
+        TENANT_CLAIM: tenant,
         "scope": prefixed(scope_names, prefix),
         "token_use": "access",
         "iat": issued,

@@ -221,3 +221,16 @@ def test_a_non_utf8_body_is_400(api: ApiClient) -> None:
     result = handler(event, LambdaContext())
     assert result["statusCode"] == 400
     assert json.loads(result["body"])["error"]["code"] == "invalid_json"
+
+
+def test_scopes_in_an_scp_claim_count_too(api: ApiClient) -> None:
+    client = api.as_tenant("acme", scope="")
+    event = client.event(
+        "POST", "/v1/tasks", body={"task": "diagnostics.echo", "args": {"message": "s"}}
+    )
+    # HTTP API delivers array claims stringified as "[a b]".
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["scp"] = "[taskport/tasks:write]"
+    from functions.api.handler import handler
+    from tests.functional.conftest import LambdaContext
+
+    assert handler(event, LambdaContext())["statusCode"] == 202

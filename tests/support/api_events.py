@@ -17,6 +17,7 @@ from typing import Any
 
 from tests.support.polling import wait_for
 from workers.contract import scopes
+from workers.contract.headers import TENANT_CLAIM
 
 EVENTS_DIR = Path(__file__).resolve().parents[1] / "events"
 SAMPLE_EVENT = "http_api_v2_submit_echo.json"
@@ -58,7 +59,7 @@ def build_event(
     context["http"]["method"] = method
     context["http"]["path"] = path
     claims = context["authorizer"]["jwt"]["claims"]
-    claims["tenant"] = tenant
+    claims[TENANT_CLAIM] = tenant
     claims["scope"] = scope
     if query:
         event["queryStringParameters"] = dict(query)

@@ -9,3 +9,7 @@ SYSTEM_TENANT: Final = "system"
 
 # Epoch seconds at enqueue, so the metrics handler can report the oldest waiting age.
 ENQUEUED_AT_HEADER: Final = "enqueued_at"
+
+# HTTP: the idempotency header (HTTP API lower-cases header names) and the JWT claims read.
+IDEMPOTENCY_HEADER: Final = "idempotency-key"
+TENANT_CLAIM: Final = "tenant"
