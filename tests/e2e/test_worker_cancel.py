@@ -7,39 +7,19 @@ revoke list held in worker memory).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import redis
 
-from tests.support.api_events import ApiCaller, reset_api_settings
+from tests.support.api_events import ApiCaller
 from tests.support.polling import wait_for
 from tests.support.workers import WorkerFleet, WorkerProcess, queued_task_ids
 from workers import catalog
 from workers.contract import keys, records
-from workers.contract.settings import ENV_REDIS_URL
 
 pytestmark = pytest.mark.e2e
 
 FINAL = tuple(records.FINAL_STATES)
 QUEUE = catalog.TASKS["diagnostics.echo"].queue
-
-
-@pytest.fixture
-def api(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiCaller]:
-    monkeypatch.setenv(ENV_REDIS_URL, redis_url)
-    reset_api_settings()
-    yield ApiCaller(tenant="acme")
-    reset_api_settings()
-
-
-@pytest.fixture
-def fleet(redis_url: str, tmp_path: Path) -> Iterator[WorkerFleet]:
-    fleet = WorkerFleet(redis_url, tmp_path)
-    yield fleet
-    # The next test flushes Redis: nothing a graceful stop would put back is needed.
-    fleet.kill_all()
 
 
 def assert_never_ran(

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
-from tests.support.api_events import ApiCaller, reset_api_settings
+from tests.support.api_events import ApiCaller
 from tests.support.polling import wait_for
 from tests.support.workers import WorkerFleet, pid_alive, queued_task_ids, unacked_task_ids
 from workers import catalog
 from workers.contract import records
-from workers.contract.settings import ENV_REDIS_URL
 
 pytestmark = pytest.mark.e2e
 
@@ -28,22 +25,6 @@ FINAL = tuple(records.FINAL_STATES)
 QUEUE = catalog.TASKS["diagnostics.sleep"].queue
 # The smallest visibility timeout the settings accept; tasks here are far shorter.
 SHORT_VISIBILITY = 10
-
-
-@pytest.fixture
-def api(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiCaller]:
-    monkeypatch.setenv(ENV_REDIS_URL, redis_url)
-    reset_api_settings()
-    yield ApiCaller(tenant="acme")
-    reset_api_settings()
-
-
-@pytest.fixture
-def fleet(redis_url: str, tmp_path: Path) -> Iterator[WorkerFleet]:
-    fleet = WorkerFleet(redis_url, tmp_path)
-    yield fleet
-    # The next test flushes Redis: nothing a graceful stop would put back is needed.
-    fleet.kill_all()
 
 
 def succeeded_in(log: str, task_id: str) -> bool:
