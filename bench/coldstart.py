@@ -1,4 +1,5 @@
-"""Cold start: fresh process -> handler imported -> first 202, taskport vs a naive handler.
+"""Cold start: fresh process -> handler imported -> first 202, taskport vs a naive handler
+and vs the floor (bench/floor_handler.py: only the libraries taskport must use).
 
 Each run is a new Python process; the time is measured inside it from before the first
 import to the first 202 (interpreter start-up is the same for both and excluded). Runs
@@ -43,6 +44,7 @@ VARIANTS = {
     "taskport": "functions.api.handler",
     "naive (no result backend)": "bench.naive_handler",
     "naive (with result backend)": "bench.naive_handler",
+    "floor (mandated parts only)": "bench.floor_handler",
 }
 
 
@@ -97,6 +99,7 @@ def main() -> None:
             "taskport": base_env,
             "naive (no result backend)": base_env,
             "naive (with result backend)": {**base_env, "NAIVE_BACKEND": server.url},
+            "floor (mandated parts only)": base_env,
         }
         samples: dict[str, list[dict[str, float]]] = {name: [] for name in VARIANTS}
         for name, module in VARIANTS.items():  # warm the OS file cache once

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from workers.contract import scopes, ses_tags
 from workers.contract.email_address import EmailAddress
+from workers.contract.lazy_model import LazyModel
 
 Pool = Literal["prefork", "gevent", "solo"]
 
@@ -133,8 +134,9 @@ class TaskSpec:
             raise ValueError(f"{self.name}: soft_time_limit must be below time_limit")
 
 
-class _Args(BaseModel):
-    # Unknown kwargs are a client mistake, not something to drop silently.
+class _Args(LazyModel):
+    # Unknown kwargs are a client mistake, not something to drop silently. Built on first
+    # use: a cold API Lambda validates one task's arguments, not every task's.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -23,20 +23,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
-from functions.api import (
-    cancellation,
-    catalog_view,
-    models,
-    submission,
-    task_listing,
-    task_reader,
-    webhooks,
-)
+# Only what POST /v1/tasks needs is imported here; the other routes import their service
+# module on first call (a cold start compiles and runs every module it imports).
+from functions.api import models, submission, webhooks
 from functions.api.errors import AnyError, ApiError, ErrorResponse, service_unavailable
 from functions.api.identity import identity_from_event
 from functions.api.routes import Route, by_operation
 from functions.api.validation import validation_error
-from functions.scheduler.firing import UnknownSchedule, fire
 from functions.shared.redis_client import unavailable_errors
 from workers.contract import scopes
 from workers.contract.headers import IDEMPOTENCY_HEADER
@@ -112,6 +105,8 @@ def health() -> Response[models.Health]:
 
 @_route("catalog", {200: _ok(models.CatalogResponse, "Submittable tasks")})
 def get_catalog() -> Response[models.CatalogResponse]:
+    from functions.api import catalog_view
+
     _identity()
     return _json(200, catalog_view.catalog_document())
 
@@ -187,6 +182,8 @@ def list_tasks(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response[models.TaskPage]:
+    from functions.api import task_listing
+
     identity = _identity()
     return _json(200, task_listing.list_tasks(identity, state, task, limit, cursor))
 
@@ -202,6 +199,8 @@ TaskId = Annotated[str, Path(min_length=1, max_length=64, description="Task id")
     },
 )
 def get_task(id: TaskId) -> Response[models.TaskView]:
+    from functions.api import task_reader
+
     return _json(200, task_reader.read(_identity(), id))
 
 
@@ -214,6 +213,8 @@ def get_task(id: TaskId) -> Response[models.TaskView]:
     },
 )
 def cancel_task(id: TaskId) -> Response[models.CancelResponse]:
+    from functions.api import cancellation
+
     return _json(202, cancellation.cancel(_identity(), id))
 
 
@@ -227,11 +228,14 @@ def cancel_task(id: TaskId) -> Response[models.CancelResponse]:
 def fire_schedule(
     name: Annotated[str, Path(min_length=1, max_length=200)],
 ) -> Response[models.FireResponse]:
+    from functions.api.task_reader import iso
+    from functions.scheduler.firing import UnknownSchedule, fire
+
     _identity().require(scopes.ADMIN)
     try:
         fired = fire(
             name,
-            time=task_reader.iso(time.time()) or "",
+            time=iso(time.time()) or "",
             event_id=f"manual-{uuid.uuid4()}",
             manual=True,
         )

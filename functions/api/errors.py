@@ -3,34 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import Field, RootModel
+
+from workers.contract.lazy_model import LAZY_CONFIG, LazyModel
+
+RootT = TypeVar("RootT")
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(LazyModel):
     loc: list[str | int] = Field(default_factory=list, description="Where: body/query/path path.")
     msg: str
     type: str = "invalid"
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(LazyModel):
     code: str
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(LazyModel):
     error: ErrorBody
 
 
-class GatewayMessage(BaseModel):
+class GatewayMessage(LazyModel):
     """API Gateway's own answers (401/403 from the JWT authorizer, 413 over 10 MB)."""
 
     message: str
 
 
-class AnyError(RootModel[ErrorResponse | GatewayMessage]):
+class _LazyRoot(RootModel[RootT], Generic[RootT]):
+    # RootModel[X] would build X's schema at import; a lazy generic base defers it too.
+    model_config = LAZY_CONFIG
+
+
+class AnyError(_LazyRoot[ErrorResponse | GatewayMessage]):
     """Where API Gateway may answer before taskport does, either shape can arrive."""
 
 

@@ -1,14 +1,18 @@
-"""Request and response models of the public API (they drive validation and OpenAPI)."""
+"""Request and response models of the public API (they drive validation and OpenAPI).
+
+All are ``LazyModel``s: a schema is built when a request first needs it, not at import.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from workers import catalog
 from workers.contract import records
+from workers.contract.lazy_model import LazyModel
 
 TaskState = Literal["PENDING", "STARTED", "PROGRESS", "RETRY", "SUCCESS", "FAILURE", "REVOKED"]
 assert set(TaskState.__args__) == set(records.STATES)  # type: ignore[attr-defined]
@@ -16,7 +20,7 @@ assert set(TaskState.__args__) == set(records.STATES)  # type: ignore[attr-defin
 MAX_BATCH = 100
 
 
-class _Request(BaseModel):
+class _Request(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -48,19 +52,19 @@ def submit_request_type() -> Any:
     return Annotated[Union[members], Field(discriminator="task")]  # noqa: UP007
 
 
-class Links(BaseModel):
+class Links(LazyModel):
     self: str
     cancel: str
 
 
-class SubmitResponse(BaseModel):
+class SubmitResponse(LazyModel):
     id: str
     task: str
     state: TaskState
     links: Links
 
 
-class BatchItemResult(BaseModel):
+class BatchItemResult(LazyModel):
     index: int
     id: str | None = None
     task: str | None = None
@@ -69,23 +73,23 @@ class BatchItemResult(BaseModel):
     error: dict[str, Any] | None = Field(default=None, description="Same shape as error.")
 
 
-class BatchResponse(BaseModel):
+class BatchResponse(LazyModel):
     items: list[BatchItemResult]
     accepted: int
     rejected: int
 
 
-class Progress(BaseModel):
+class Progress(LazyModel):
     percent: float
     message: str
 
 
-class TaskError(BaseModel):
+class TaskError(LazyModel):
     type: str
     message: str
 
 
-class TaskView(BaseModel):
+class TaskView(LazyModel):
     id: str
     task: str
     queue: str
@@ -99,7 +103,7 @@ class TaskView(BaseModel):
     attempts: int = 0
 
 
-class TaskSummary(BaseModel):
+class TaskSummary(LazyModel):
     id: str
     task: str
     state: TaskState
@@ -107,19 +111,19 @@ class TaskSummary(BaseModel):
     finished: str | None = None
 
 
-class TaskPage(BaseModel):
+class TaskPage(LazyModel):
     items: list[TaskSummary]
     next_cursor: str | None = None
 
 
-class ScheduleView(BaseModel):
+class ScheduleView(LazyModel):
     name: str
     expression: str
     args: dict[str, Any]
     description: str
 
 
-class CatalogTask(BaseModel):
+class CatalogTask(LazyModel):
     name: str
     queue: str
     description: str
@@ -130,11 +134,11 @@ class CatalogTask(BaseModel):
     time_limit: float
 
 
-class CatalogResponse(BaseModel):
+class CatalogResponse(LazyModel):
     tasks: list[CatalogTask]
 
 
-class FireResponse(BaseModel):
+class FireResponse(LazyModel):
     schedule: str
     id: str
     task: str
@@ -142,10 +146,10 @@ class FireResponse(BaseModel):
     duplicate: bool
 
 
-class Health(BaseModel):
+class Health(LazyModel):
     status: Literal["ok"]
 
 
-class CancelResponse(BaseModel):
+class CancelResponse(LazyModel):
     id: str
     state: TaskState

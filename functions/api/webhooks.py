@@ -7,37 +7,38 @@ with KMS and never logged or returned again. Every read is scoped to the caller'
 another tenant's endpoint id answers 404 like an unknown one.
 
 Wire with ``from functions.api.webhooks import router as webhooks_router`` and
-``app.include_router(webhooks_router)``.
+``app.include_router(webhooks_router)``. The routes are thin: the work is in
+``functions.api.webhook_endpoints``, imported on a webhook route's first call so the
+submit path's cold start never loads the endpoint store, its settings or AWS clients.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from functions.api.errors import ApiError, ErrorResponse
+from functions.api.errors import ErrorResponse
 from functions.api.identity import Identity, identity_from_event
 from functions.api.routes import by_operation
-from functions.shared.redis_client import producer_client
-from workers.contract import aws_clients, endpoint_store, keys, scopes, ssrf
-from workers.contract.notify_settings import NotificationSettings, notify_settings
+from workers.contract import scopes
+from workers.contract.lazy_model import LazyModel
+from workers.contract.ssrf import MAX_URL_LENGTH
 
 router = Router()
 
 EVENT_TYPE_PATTERN = r"^[A-Za-z0-9_.:-]{1,100}$"
 
 
-class _Model(BaseModel):
+class _Model(LazyModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class EndpointCreate(_Model):
-    url: str = Field(min_length=1, max_length=ssrf.MAX_URL_LENGTH, description="http(s) URL")
+    url: str = Field(min_length=1, max_length=MAX_URL_LENGTH, description="http(s) URL")
     description: str = Field(default="", max_length=500)
     event_types: list[Annotated[str, Field(pattern=EVENT_TYPE_PATTERN)]] = Field(
         default_factory=list, max_length=50, description="Empty: every event type"
@@ -123,80 +124,39 @@ def _json(status: int, body: Any) -> Response[Any]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def _resolver(settings: NotificationSettings) -> ssrf.Resolver:
-    if settings.test_dns_overrides:
-        return ssrf.overriding_resolver(settings.test_dns_overrides, ssrf.system_resolver)
-    return ssrf.system_resolver
-
-
-def _check_url(url: str, settings: NotificationSettings) -> None:
-    try:
-        ssrf.check_url(
-            url,
-            allowed_ports=settings.webhook_ports,
-            resolver=_resolver(settings),
-            allow_loopback=settings.allow_loopback_webhooks,
-        )
-    except ssrf.UnsafeWebhookURL as exc:
-        raise ApiError(
-            400,
-            "unsafe_url",
-            "the webhook URL is not allowed",
-            [{"loc": ["body", "url"], "msg": str(exc), "type": exc.reason}],
-        ) from None
-
-
-def _table(settings: NotificationSettings) -> Any:
-    return aws_clients.table(settings.table_name)
-
-
-def _owned(
-    tenant: str, endpoint_id: str, settings: NotificationSettings
-) -> endpoint_store.Endpoint:
-    found = endpoint_store.get(_table(settings), tenant, endpoint_id)
-    if found is None:
-        raise ApiError(404, "not_found", "webhook endpoint not found")
-    return found
-
-
 EndpointId = Annotated[str, Path(min_length=1, max_length=64, description="Endpoint id")]
 
 
 @_route("create_endpoint", {201: _ok(EndpointCreated, "Registered; the secret is shown once")})
 def create_endpoint(body: Annotated[EndpointCreate, Body()]) -> Response[EndpointCreated]:
+    from functions.api import webhook_endpoints
+
     identity = _caller()
-    settings = notify_settings()
-    _check_url(body.url, settings)
-    endpoint, secret = endpoint_store.create(
-        _table(settings),
-        aws_clients.client("kms"),
-        settings.kms_key_id,
-        tenant=identity.tenant,
-        url=body.url,
-        description=body.description,
-        event_types=body.event_types,
+    created = webhook_endpoints.create(
+        identity.tenant, body.url, body.description, body.event_types
     )
-    return _json(201, {**endpoint.public(), "secret": secret})
+    return _json(201, created)
 
 
 @_route("list_endpoints", {200: _ok(EndpointList, "The tenant's endpoints (at most 100)")})
 def list_endpoints() -> Response[EndpointList]:
-    identity = _caller()
-    found = endpoint_store.list_endpoints(_table(notify_settings()), identity.tenant)
-    return _json(200, {"endpoints": [e.public() for e in found]})
+    from functions.api import webhook_endpoints
+
+    return _json(200, webhook_endpoints.list_all(_caller().tenant))
 
 
 @_route("get_endpoint", {200: _ok(EndpointView, "The endpoint (never its secret)"), **_NOT_FOUND})
 def get_endpoint(id: EndpointId) -> Response[EndpointView]:
-    identity = _caller()
-    return _json(200, _owned(identity.tenant, id, notify_settings()).public())
+    from functions.api import webhook_endpoints
+
+    return _json(200, webhook_endpoints.get(_caller().tenant, id))
 
 
 @_route("delete_endpoint", {204: {"description": "Deleted"}, **_NOT_FOUND})
 def delete_endpoint(id: EndpointId) -> Response[Any]:
-    identity = _caller()
-    if not endpoint_store.delete(_table(notify_settings()), identity.tenant, id):
-        raise ApiError(404, "not_found", "webhook endpoint not found")
+    from functions.api import webhook_endpoints
+
+    webhook_endpoints.delete(_caller().tenant, id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
@@ -208,20 +168,9 @@ def delete_endpoint(id: EndpointId) -> Response[Any]:
     },
 )
 def rotate_endpoint_secret(id: EndpointId) -> Response[SecretRotated]:
-    identity = _caller()
-    settings = notify_settings()
-    endpoint = _owned(identity.tenant, id, settings)
-    updated, secret = endpoint_store.rotate(
-        _table(settings),
-        aws_clients.client("kms"),
-        settings.kms_key_id,
-        endpoint,
-        grace_seconds=settings.webhook_secret_grace_seconds,
-    )
-    previous = [s.expires for s in updated.secrets if s.expires is not None]
-    return _json(
-        200, {"id": id, "secret": secret, "previous_valid_until": max(previous, default=None)}
-    )
+    from functions.api import webhook_endpoints
+
+    return _json(200, webhook_endpoints.rotate_secret(_caller().tenant, id))
 
 
 @_route("list_deliveries", {200: _ok(DeliveryList, "Recent attempts, newest first"), **_NOT_FOUND})
@@ -229,8 +178,6 @@ def list_deliveries(
     id: EndpointId,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> Response[DeliveryList]:
-    identity = _caller()
-    settings = notify_settings()
-    _owned(identity.tenant, id, settings)
-    raw = producer_client().lrange(keys.webhook_attempts(identity.tenant, id), 0, limit - 1)
-    return _json(200, {"deliveries": [json.loads(item) for item in raw]})
+    from functions.api import webhook_endpoints
+
+    return _json(200, webhook_endpoints.deliveries(_caller().tenant, id, limit))
