@@ -135,8 +135,8 @@ class TaskSpec:
 
 
 class _Args(LazyModel):
-    # Unknown kwargs are a client mistake, not something to drop silently. Built on first
-    # use: a cold API Lambda validates one task's arguments, not every task's.
+    # Unknown kwargs are a client mistake, not something to drop silently. Schemas are
+    # built on first use, not when the catalog is imported (the API Lambda's cold start).
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -1,6 +1,7 @@
-"""Request and response models of the public API (they drive validation and OpenAPI).
+"""Models of POST /v1/tasks, the cold-start path (they drive validation and OpenAPI).
 
 All are ``LazyModel``s: a schema is built when a request first needs it, not at import.
+The other routes' models are in ``functions.api.other_models``, imported with those routes.
 """
 
 from __future__ import annotations
@@ -8,7 +9,15 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import ConfigDict, Field, create_model
+from pydantic import (
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    create_model,
+)
+from pydantic_core import core_schema
 
 from workers import catalog
 from workers.contract import records
@@ -45,11 +54,54 @@ def _submit_model(spec: catalog.TaskSpec) -> type[_SubmitBase]:
     return model
 
 
+_SUBMITTABLE = frozenset(spec.name for spec in catalog.submittable())
+
+
 @cache
-def submit_request_type() -> Any:
+def _member(task: str) -> type[_SubmitBase]:
+    return _submit_model(catalog.TASKS[task])
+
+
+@cache
+def _union() -> TypeAdapter[Any]:
+    """The body as one discriminated union: every task's schema, built at once."""
+    members = tuple(_member(spec.name) for spec in catalog.submittable())
+    body: Any = Annotated[Union[members], Field(discriminator="task")]  # noqa: UP007
+    return TypeAdapter(body)
+
+
+def _validate_submit(value: Any) -> Any:
+    # A known task name picks its own model, whose schema is built on first use: a cold
+    # start validates one task's arguments, not every task's. Anything else goes through
+    # the whole union, which answers exactly as a discriminated union does (unknown or
+    # missing task). The union's error paths also name the task, which the 400 omits,
+    # so both routes give the same details. ``from_attributes`` as Powertools validates.
+    task = value.get("task") if isinstance(value, dict) else None
+    if isinstance(task, str) and task in _SUBMITTABLE:
+        return _member(task).model_validate(value, from_attributes=True)
+    return _union().validate_python(value, from_attributes=True)
+
+
+def _submit_json_schema(_: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+    # The documented body is the union itself (a oneOf discriminated by ``task``).
+    return handler(_union().core_schema)
+
+
+class SubmitBody:
     """The POST /v1/tasks body: a oneOf over catalog tasks discriminated by ``task``."""
-    members = tuple(_submit_model(spec) for spec in catalog.submittable())
-    return Annotated[Union[members], Field(discriminator="task")]  # noqa: UP007
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _validate_submit, metadata={"pydantic_js_functions": [_submit_json_schema]}
+        )
+
+
+def submit_request_type() -> Any:
+    """The POST /v1/tasks body type (validation and OpenAPI)."""
+    return SubmitBody
 
 
 class Links(LazyModel):
@@ -62,94 +114,3 @@ class SubmitResponse(LazyModel):
     task: str
     state: TaskState
     links: Links
-
-
-class BatchItemResult(LazyModel):
-    index: int
-    id: str | None = None
-    task: str | None = None
-    state: TaskState | None = None
-    links: Links | None = None
-    error: dict[str, Any] | None = Field(default=None, description="Same shape as error.")
-
-
-class BatchResponse(LazyModel):
-    items: list[BatchItemResult]
-    accepted: int
-    rejected: int
-
-
-class Progress(LazyModel):
-    percent: float
-    message: str
-
-
-class TaskError(LazyModel):
-    type: str
-    message: str
-
-
-class TaskView(LazyModel):
-    id: str
-    task: str
-    queue: str
-    state: TaskState
-    progress: Progress | None = None
-    result: Any = None
-    error: TaskError | None = None
-    submitted: str | None = None
-    started: str | None = None
-    finished: str | None = None
-    attempts: int = 0
-
-
-class TaskSummary(LazyModel):
-    id: str
-    task: str
-    state: TaskState
-    submitted: str | None = None
-    finished: str | None = None
-
-
-class TaskPage(LazyModel):
-    items: list[TaskSummary]
-    next_cursor: str | None = None
-
-
-class ScheduleView(LazyModel):
-    name: str
-    expression: str
-    args: dict[str, Any]
-    description: str
-
-
-class CatalogTask(LazyModel):
-    name: str
-    queue: str
-    description: str
-    scope: str
-    args_schema: dict[str, Any]
-    schedules: list[ScheduleView]
-    soft_time_limit: float
-    time_limit: float
-
-
-class CatalogResponse(LazyModel):
-    tasks: list[CatalogTask]
-
-
-class FireResponse(LazyModel):
-    schedule: str
-    id: str
-    task: str
-    state: TaskState
-    duplicate: bool
-
-
-class Health(LazyModel):
-    status: Literal["ok"]
-
-
-class CancelResponse(LazyModel):
-    id: str
-    state: TaskState
