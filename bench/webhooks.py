@@ -102,6 +102,12 @@ def wait_count(probe: Callable[[], int], target: int, timeout: float) -> float:
     return time.monotonic()
 
 
+def command_counts(client: Any) -> dict[str, int]:
+    """Redis commands served so far, by name (INFO commandstats)."""
+    stats = client.info("commandstats")
+    return {name.removeprefix("cmdstat_"): int(row["calls"]) for name, row in stats.items()}
+
+
 def run_phase(
     name: str,
     worker: Worker,
@@ -110,23 +116,33 @@ def run_phase(
     n: int,
     warmup: int,
     timeout: float,
+    redis_client: Any,
 ) -> dict[str, Any]:
     base = delivered()
     enqueue(warmup)
     wait_count(delivered, base + warmup, timeout)
     base = delivered()
     cpu0 = cpu_seconds(worker.process.pid)
+    commands0 = command_counts(redis_client)
     start = time.monotonic()
     enqueue(n)
     end = wait_count(delivered, base + n, timeout)
     cpu = cpu_seconds(worker.process.pid) - cpu0
     elapsed = end - start
+    commands = command_counts(redis_client)
+    per_delivery = {
+        cmd: round((calls - commands0.get(cmd, 0)) / n, 2)
+        for cmd, calls in sorted(commands.items())
+        if cmd != "info" and calls - commands0.get(cmd, 0) >= n / 10
+    }
     return {
         "name": name,
         "deliveries": n,
         "seconds": round(elapsed, 3),
         "per_second": round(n / elapsed, 1),
         "cpu_s_per_1000": round(cpu / n * 1000, 3),
+        # Includes the benchmark's own LPUSHes and the idle BRPOP wake-ups.
+        "redis_commands_per_delivery": per_delivery,
     }
 
 
@@ -138,6 +154,8 @@ def naive_phase(
     args: argparse.Namespace,
     received: Callable[[], int],
 ) -> dict[str, Any]:
+    import redis
+
     naive_argv = [
         sys.executable,
         "-m",
@@ -180,6 +198,7 @@ def naive_phase(
             args.naive_n,
             20,
             args.timeout,
+            redis.Redis.from_url(url, decode_responses=True),
         )
     finally:
         naive.stop()
@@ -291,6 +310,7 @@ def main() -> None:
                         args.n,
                         200,
                         args.timeout,
+                        client,
                     )
                 )
             finally:
@@ -310,6 +330,10 @@ def main() -> None:
             f"{row['name']:55} {row['deliveries']:>6} {row['per_second']:>9} "
             f"{row['cpu_s_per_1000']:>11}"
         )
+    for row in rows:
+        total = sum(row["redis_commands_per_delivery"].values())
+        print(f"Redis commands per delivery, {row['name']}: {total:.1f}")
+        print(f"  {row['redis_commands_per_delivery']}")
     print(f"taskport / naive: {ratio:.1f}x (goal >= 20x)")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "webhooks.json"

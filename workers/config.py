@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workers import catalog
 from workers.contract import settings as contract
 from workers.contract.settings import CoreSettings, SettingsError
+from workers.result_backend import BACKENDS, backend_url
 
 
 class WorkerSettings(BaseModel):
@@ -82,7 +83,9 @@ def celery_config(core: CoreSettings, worker: WorkerSettings) -> dict[str, Any]:
     }
     return {
         "broker_url": url,
-        "result_backend": url,
+        # Celery's Redis backend with an atomic one-round-trip store (workers/result_backend.py).
+        "result_backend": backend_url(url),
+        "override_backends": BACKENDS,
         "broker_transport_options": transport,
         "result_backend_transport_options": {
             "visibility_timeout": core.visibility_timeout_seconds,
@@ -103,6 +106,10 @@ def celery_config(core: CoreSettings, worker: WorkerSettings) -> dict[str, Any]:
         "worker_deduplicate_successful_tasks": True,
         "task_track_started": True,
         "result_expires": core.result_ttl_seconds,
+        # Celery keeps the backend per thread, and gevent makes every task's greenlet a
+        # thread: each task built a new RedisBackend (metadata lookup, pool, connect), a
+        # third of a webhook delivery's CPU. redis-py's pool is safe to share.
+        "result_backend_thread_safe": True,
         # Queues and routes come from the catalog; no-`-Q` workers consume only these.
         "task_queues": _queues(),
         "task_default_queue": "default",

@@ -1,4 +1,8 @@
-"""Worker signals keep the task record (state, times, attempts) and indexes current."""
+"""Worker signals keep the task record (state, times) and indexes current.
+
+A run's start (STARTED, attempts + 1) is written by ``TaskportTask.__call__`` in the same
+round trip as its cancel-flag check; these handlers record how runs end.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,6 @@ def _safe(update: Any, *args: Any) -> None:
         update(*args)
     except Exception:
         log.warning("task record update failed", exc_info=True)
-
-
-@signals.task_prerun.connect
-def _on_prerun(task_id: str | None = None, **_: Any) -> None:
-    if task_id:
-        _safe(state_store.mark_started, task_id)
 
 
 @signals.task_postrun.connect

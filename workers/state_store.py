@@ -11,7 +11,9 @@ from workers.contract import keys, records, scripts
 if TYPE_CHECKING:
     import redis
 
-_client: tuple[int, redis.Redis, Any] | None = None
+_client: tuple[int, redis.Redis, Any, Any] | None = None
+
+CANCELLED = scripts.START_CANCELLED
 
 
 def state_client() -> redis.Redis:
@@ -30,23 +32,41 @@ def state_client() -> redis.Redis:
             socket_connect_timeout=5,
             health_check_interval=25,
         )
-        _client = (pid, client, client.register_script(scripts.SET_STATE))
+        _client = (
+            pid,
+            client,
+            client.register_script(scripts.SET_STATE),
+            client.register_script(scripts.START),
+        )
     return _client[1]
+
+
+def _argv(task_id: str, state: str, fields: dict[str, Any]) -> list[Any]:
+    argv: list[Any] = [task_id, state, keys.INDEX_PREFIX]
+    for name, value in fields.items():
+        argv.extend((name, value))
+    return argv
 
 
 def set_state(task_id: str, state: str, **fields: Any) -> str | None:
     """Move the task's record to ``state``; returns the previous state (None: no record)."""
-    argv: list[Any] = [task_id, state, keys.INDEX_PREFIX]
-    for name, value in fields.items():
-        argv.extend((name, value))
     state_client()
     assert _client is not None
-    prev = _client[2](keys=[keys.task_record(task_id)], args=argv)
+    prev = _client[2](keys=[keys.task_record(task_id)], args=_argv(task_id, state, fields))
     return prev or None
 
 
-def mark_started(task_id: str) -> None:
-    set_state(task_id, records.STARTED, **{records.F_STARTED: time.time(), records.F_ATTEMPTS: 1})
+def start(task_id: str) -> str | None:
+    """Begin a run in one round trip: ``CANCELLED`` if the durable cancel flag is set
+    (nothing changed), else the record moves to STARTED and the previous state is returned."""
+    state_client()
+    assert _client is not None
+    fields = {records.F_STARTED: time.time(), records.F_ATTEMPTS: 1}
+    prev = _client[3](
+        keys=[keys.task_record(task_id), keys.cancel_flag(task_id)],
+        args=_argv(task_id, records.STARTED, fields),
+    )
+    return prev or None
 
 
 def mark_finished(task_id: str, state: str) -> None:

@@ -70,6 +70,13 @@ return prev
 """
 )
 
+# Start a run: a task whose durable cancel flag is set does not start (returns the
+# marker below); otherwise SET_STATE to STARTED. KEYS: record, cancel flag. ARGV: as SET_STATE.
+START_CANCELLED: Final = "__cancelled__"
+START: Final = (
+    f"if redis.call('EXISTS', KEYS[2]) == 1 then return '{START_CANCELLED}' end\n" + SET_STATE
+)
+
 # Cancel: set the durable flag; a task not yet running becomes REVOKED at once.
 # KEYS: record, celery meta, cancel flag.  ARGV: task_id, now_s, flag_ttl, index_prefix
 # Returns the state before the cancel (a final state means nothing changed).

@@ -15,7 +15,11 @@ from workers.contract import keys
 
 
 def recorded(client: Any, task_id: str, effect: str) -> dict[str, Any] | None:
-    raw = client.get(keys.effect_ledger(task_id, effect))
+    return parse(client.get(keys.effect_ledger(task_id, effect)))
+
+
+def parse(raw: str | None) -> dict[str, Any] | None:
+    """A ledger value as stored (callers that read it inside a script pass it here)."""
     return json.loads(raw) if raw else None
 
 

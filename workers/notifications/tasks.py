@@ -33,7 +33,7 @@ def send_email(self: TaskportTask, **args: Any) -> dict[str, Any]:
     return email_flow.run(self, args)
 
 
-@catalog_task(app, "notifications.send_webhook")
+@catalog_task(app, "notifications.send_webhook", track_started=False)
 def send_webhook(
     self: TaskportTask, endpoint_id: str, event_type: str, payload: dict[str, Any]
 ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from workers.contract import endpoint_store
+from workers.contract import endpoint_store, keys
 from workers.contract.endpoint_store import Endpoint
 from workers.contract.notify_settings import notify_settings
 from workers.contract.settings import core_settings
@@ -75,14 +75,7 @@ def body_of(event_type: str, payload: dict[str, Any], first_attempt_at: float) -
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
-    settings = notify_settings()
-    redis = state_client()
-    task_id = task.request.id
-    done = ledger.recorded(redis, task_id, EFFECT)
-    if done is not None:
-        return {**done, "replayed": True}
-    tenant = task.tenant
+def _usable_endpoint(tenant: str, endpoint_id: str, event_type: str) -> Endpoint:
     ep = _endpoint(tenant, endpoint_id)
     if ep is None:
         raise WebhookEndpointMissing(f"no webhook endpoint {endpoint_id}")
@@ -90,11 +83,36 @@ def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -
         raise WebhookEndpointDisabled(f"endpoint {endpoint_id} is disabled: {ep.disabled_reason}")
     if not ep.accepts(event_type):
         raise WebhookDeliveryFailed(f"endpoint {endpoint_id} is not subscribed to {event_type}")
+    return ep
+
+
+def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    settings = notify_settings()
+    redis = state_client()
+    task_id = task.request.id
+    tenant = task.tenant
+    try:
+        ep = _usable_endpoint(tenant, endpoint_id, event_type)
+    except (WebhookEndpointMissing, WebhookEndpointDisabled, WebhookDeliveryFailed):
+        # A redelivery of a delivered message replays it even if the endpoint changed since.
+        done = ledger.recorded(redis, task_id, EFFECT)
+        if done is not None:
+            return {**done, "replayed": True}
+        raise
 
     lease = settings.webhook_deadline_seconds + 15
-    if not concurrency.acquire(
-        redis, endpoint_id, task_id, cap=settings.webhook_endpoint_concurrency, lease_seconds=lease
-    ):
+    # The effect-ledger check and the slot are one round trip (cached endpoint: no other).
+    claim = concurrency.acquire(
+        redis,
+        endpoint_id,
+        task_id,
+        cap=settings.webhook_endpoint_concurrency,
+        lease_seconds=lease,
+        done_key=keys.effect_ledger(task_id, EFFECT),
+    )
+    if isinstance(claim, str):
+        return {**(ledger.parse(claim) or {}), "replayed": True}
+    if not claim:
         delay = random.uniform(0.5, 2.0)  # noqa: S311
         retrying.again(task, delay=delay, counts_as_attempt=False, reason="endpoint busy")
     try:
