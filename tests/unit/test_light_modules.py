@@ -45,6 +45,7 @@ LIGHT = [
     "workers.contract.scripts",
     "workers.contract.scopes",
     "workers.contract.table",
+    "workers.contract.lazy_model",
     "functions.api.routes",
 ]
 
