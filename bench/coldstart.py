@@ -4,8 +4,8 @@ and vs the floor (bench/floor_handler.py: only the libraries taskport must use).
 Each run is a new Python process; the time is measured inside it from before the first
 import to the first 202 (interpreter start-up is the same for both and excluded). Runs
 alternate between variants so machine noise hits both alike. Prints medians, a profile
-of where taskport's time goes (-X importtime, top entries) and writes
-bench/results/coldstart.json. Not run by `make test`.
+of where taskport's and the floor's time goes (-X importtime self time by package) and
+writes bench/results/coldstart.json. Not run by `make test`.
 """
 
 from __future__ import annotations
@@ -61,24 +61,50 @@ def run_once(module: str, event: str, env: dict[str, str]) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def import_profile(env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import functions.api.handler"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
+PROFILED = ("taskport", "floor (mandated parts only)")
+NOT_IMPORTS = "(not imports: validation, schemas, round trip)"
+_MARK = "-- probe --"
+
+
+def _group(module: str) -> str:
+    """Where a module's time is counted: taskport by subpackage, libraries by package."""
+    parts = module.split(".")
+    if parts[0] in ("functions", "workers"):
+        return ".".join(parts[:2])
+    if parts[0] in sys.stdlib_module_names or parts[0].startswith("_"):
+        return "(standard library)"
+    return parts[0]
+
+
+def import_profile(module: str, event: str, env: dict[str, str], runs: int) -> dict[str, float]:
+    """Self time of each import (compile + run of the module) by package, from the probe's
+    start to its first 202; the rest of that time is work that is not an import. Medians
+    over ``runs``; -X importtime's own overhead inflates every figure a little."""
+    code = f"import sys; sys.stderr.write({_MARK!r} + '\\n')\n" + PROBE.format(
+        root=str(ROOT), module=module, event=event
     )
-    rows = []
-    for line in out.stderr.splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[1].strip().isdigit():
-            name = parts[2].rstrip()
-            depth = (len(name) - len(name.lstrip())) // 2
-            if depth <= 1:
-                rows.append((name.strip(), int(parts[1]) / 1000))
-    return sorted(rows, key=lambda r: -r[1])[:top]
+    per_run: list[dict[str, float]] = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        totals: dict[str, float] = {}
+        for line in out.stderr.split(_MARK, 1)[1].splitlines():
+            parts = line.split("|")
+            self_us = parts[0].removeprefix("import time:").strip()
+            if len(parts) == 3 and self_us.isdigit():
+                group = _group(parts[2].strip())
+                totals[group] = totals.get(group, 0.0) + int(self_us) / 1000
+        first_202 = json.loads(out.stdout.strip().splitlines()[-1])["first_202_ms"]
+        totals[NOT_IMPORTS] = first_202 - sum(totals.values())
+        per_run.append(totals)
+    groups = set().union(*per_run)
+    return {g: statistics.median(r.get(g, 0.0) for r in per_run) for g in groups}
 
 
 def main() -> None:
@@ -107,7 +133,9 @@ def main() -> None:
         for _ in range(args.runs):
             for name, module in VARIANTS.items():
                 samples[name].append(run_once(module, event, envs[name]))
-        profile = import_profile(base_env)
+        profiles = {
+            name: import_profile(VARIANTS[name], event, envs[name], runs=5) for name in PROFILED
+        }
     finally:
         server.stop()
 
@@ -124,13 +152,28 @@ def main() -> None:
         print(
             f"{name:30} {row['import_ms']:10.1f} {row['first_202_ms']:13.1f} {ours / row['first_202_ms']:13.2f}x"
         )
-    print("\nwhere taskport's import time goes (-X importtime, cumulative ms, top level):")
-    for module, ms in profile:
-        print(f"  {ms:7.1f}  {module}")
+    ours_profile, floor_profile = (profiles[name] for name in PROFILED)
+    rows = sorted(ours_profile.keys() | floor_profile.keys(), key=lambda g: -ours_profile.get(g, 0))
+    print("\nwhere the first 202 goes (-X importtime self ms by package, median of 5):")
+    print(f"  {'taskport':>8} {'floor':>8}  package")
+    for group in rows:
+        ours_ms, floor_ms = ours_profile.get(group, 0.0), floor_profile.get(group, 0.0)
+        if max(ours_ms, floor_ms) >= 1.0:
+            print(f"  {ours_ms:8.1f} {floor_ms:8.1f}  {group}")
+    print(f"  {sum(ours_profile.values()):8.1f} {sum(floor_profile.values()):8.1f}  total")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "coldstart.json").write_text(
-        json.dumps({"runs": args.runs, "summary": summary, "import_profile": profile}, indent=2)
+        json.dumps(
+            {
+                "runs": args.runs,
+                "summary": summary,
+                "import_profile": {
+                    name: sorted(profiles[name].items(), key=lambda r: -r[1]) for name in PROFILED
+                },
+            },
+            indent=2,
+        )
     )
 
 
