@@ -41,6 +41,7 @@ RESULTS = ROOT / "bench" / "results"
 TENANT = "bench"
 ENDPOINTS = 8
 RECEIVER_DELAY = 0.05
+QUIET_START = ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"]
 
 
 def _tree(pid: int) -> list[int]:
@@ -146,6 +147,60 @@ def run_phase(
     }
 
 
+def floor_phase(
+    env: dict[str, str],
+    workdir: Path,
+    client: Any,
+    rec: notify_env.Receiver,
+    args: argparse.Namespace,
+    received: Callable[[], int],
+) -> dict[str, Any]:
+    spec = catalog.QUEUES["notifications"]
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "bench.floor_webhooks",
+        "worker",
+        "-Q",
+        "floor",
+        "--pool",
+        spec.pool,
+        "-c",
+        str(spec.concurrency),
+        *QUIET_START,
+    ]
+    worker = Worker(argv, env, workdir / "floor.log")
+
+    def enqueue_floor(count: int) -> None:
+        pipe = client.pipeline(transaction=False)
+        for i in range(count):
+            envelope = message.build_envelope(
+                task_name="floor.post",
+                task_id=message.new_task_id(),
+                queue="floor",
+                kwargs={"url": rec.url(f"/floor/{i % ENDPOINTS}"), "payload": {"n": i}},
+                headers={},
+            )
+            pipe.lpush(message.queue_list_key("floor"), envelope)
+        pipe.execute()
+
+    try:
+        return run_phase(
+            f"floor: Celery + shared httpx.Client ({spec.pool}, c={spec.concurrency})",
+            worker,
+            enqueue_floor,
+            received,
+            args.n,
+            200,
+            args.timeout,
+            client,
+        )
+    finally:
+        worker.stop()
+
+
 def naive_phase(
     env: dict[str, str],
     workdir: Path,
@@ -169,11 +224,7 @@ def naive_phase(
         "prefork",
         "-c",
         "2",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-l",
-        "INFO",
+        *QUIET_START,
     ]
     naive = Worker(naive_argv, env, workdir / "naive.log")
     from bench.naive_webhooks import app as naive_app
@@ -211,6 +262,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--profile", help="write a cProfile of the taskport worker here")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-floor", action="store_true")
     parser.add_argument("--pool", help="override the catalog's pool (experiments)")
     parser.add_argument("--concurrency", type=int, help="override the catalog's concurrency")
     args = parser.parse_args()
@@ -272,11 +324,7 @@ def main() -> None:
                 pool,
                 "-c",
                 str(concurrency),
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "INFO",
+                *QUIET_START,
             ]
             worker = Worker(argv, env, workdir / "taskport.log")
 
@@ -318,11 +366,20 @@ def main() -> None:
 
             # ---- naive: new httpx.Client per request, prefork pool of 2, Celery defaults.
             if not args.skip_naive:
-                rows.append(naive_phase(env, workdir, url, rec, args, received))
+                rows.append(
+                    {"kind": "naive", **naive_phase(env, workdir, url, rec, args, received)}
+                )
+            # ---- floor: Celery + one shared httpx.Client, nothing of taskport's.
+            if not args.skip_floor:
+                rows.append(
+                    {"kind": "floor", **floor_phase(env, workdir, client, rec, args, received)}
+                )
     finally:
         server.stop()
 
-    ratio = rows[0]["per_second"] / rows[1]["per_second"] if len(rows) > 1 else 0.0
+    rate = {row.get("kind", "taskport"): row["per_second"] for row in rows}
+    ratio = rate["taskport"] / rate["naive"] if "naive" in rate else 0.0
+    of_floor = rate["taskport"] / rate["floor"] if "floor" in rate else 0.0
     print(f"\nwebhook deliveries against a receiver answering after {RECEIVER_DELAY * 1000:.0f} ms")
     print(f"{'contender':55} {'n':>6} {'deliv/s':>9} {'CPU s/1000':>11}")
     for row in rows:
@@ -335,6 +392,7 @@ def main() -> None:
         print(f"Redis commands per delivery, {row['name']}: {total:.1f}")
         print(f"  {row['redis_commands_per_delivery']}")
     print(f"taskport / naive: {ratio:.1f}x (goal >= 20x)")
+    print(f"taskport / floor (Celery + shared httpx.Client alone): {of_floor:.2f}x")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "webhooks.json"
     out.write_text(
@@ -343,6 +401,7 @@ def main() -> None:
                 "receiver_delay_s": RECEIVER_DELAY,
                 "rows": rows,
                 "ratio": round(ratio, 1),
+                "of_floor": round(of_floor, 2),
                 "cpus": os.cpu_count(),
             },
             indent=2,

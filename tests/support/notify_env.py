@@ -180,9 +180,14 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog of 5 resets connections when a pool of 50+ opens at once.
+    request_queue_size = 256
+
+
 @contextmanager
 def receiver(delay: float = 0.0) -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_placeholder())
+    server = _Server(("127.0.0.1", 0), _handler_placeholder())
     rec = Receiver(server=server, delay=delay)
     server.RequestHandlerClass = _handler(rec)
     server.daemon_threads = True
