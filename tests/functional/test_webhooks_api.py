@@ -179,3 +179,53 @@ def test_openapi_documents_the_webhook_routes(webhooks_api: ApiClient) -> None:
     post = document["paths"][BASE]["post"]
     assert {"201", "400", "401", "403"} <= set(post["responses"])
     assert "404" in document["paths"][BASE + "/{id}"]["get"]["responses"]
+
+
+def _stored(tenant: str, endpoint_id: str) -> endpoint_store.Endpoint:
+    ep = endpoint_store.get(aws_clients.table(TABLE), tenant, endpoint_id)
+    assert ep is not None
+    return ep
+
+
+def test_a_rotation_does_not_undo_a_concurrent_disable(webhooks_api: ApiClient) -> None:
+    endpoint_id = create(webhooks_api).body["id"]
+    tenant = webhooks_api.tenant
+    read_before = _stored(tenant, endpoint_id)
+    # A worker disables the endpoint (410 Gone) between the API's read and its write.
+    endpoint_store.disable(aws_clients.table(TABLE), tenant, endpoint_id, "answered 410 Gone")
+    settings = notify_settings()
+    endpoint_store.rotate(
+        aws_clients.table(TABLE),
+        aws_clients.client("kms"),
+        settings.kms_key_id,
+        read_before,
+        grace_seconds=60,
+    )
+    after = _stored(tenant, endpoint_id)
+    assert after.disabled is True
+    assert [s.version for s in after.secrets] == [1, 2]
+
+
+def test_two_rotations_from_the_same_read_keep_one_and_refuse_the_other(
+    webhooks_api: ApiClient,
+) -> None:
+    endpoint_id = create(webhooks_api).body["id"]
+    read_once = _stored(webhooks_api.tenant, endpoint_id)
+    settings = notify_settings()
+
+    def rotate() -> Any:
+        return endpoint_store.rotate(
+            aws_clients.table(TABLE),
+            aws_clients.client("kms"),
+            settings.kms_key_id,
+            read_once,
+            grace_seconds=60,
+        )
+
+    _, kept_secret = rotate()
+    with pytest.raises(endpoint_store.EndpointChanged):
+        rotate()
+    stored = _stored(webhooks_api.tenant, endpoint_id)
+    assert [s.version for s in stored.secrets] == [1, 2]
+    current = endpoint_store.unseal_version(aws_clients.client("kms"), stored, stored.secrets[-1])
+    assert current == endpoint_store.secret_bytes(kept_secret)

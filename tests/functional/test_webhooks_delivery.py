@@ -86,6 +86,33 @@ def test_total_deadline_stops_a_dripping_server(dripping_server: tuple[int, list
     assert 0 < len(dripped) < 100
 
 
+def test_a_hanging_resolver_ends_at_the_deadline() -> None:
+    import gevent
+
+    resolved: list[str] = []
+
+    def hanging(host: str, port: int) -> list[str]:
+        resolved.append(host)
+        gevent.sleep(30)  # a DNS server that never answers (green, as under the worker pool)
+        return ["127.0.0.1"]
+
+    hung = network.build_client(
+        connect_timeout=30, read_timeout=30, resolver=hanging, allow_loopback=True
+    )
+    result = gevent.spawn(
+        delivery.attempt,
+        hung,
+        "http://slow-dns.hooks.test/",
+        b"{}",
+        {},
+        deadline_seconds=0.5,
+        max_response_bytes=1024,
+    ).get(timeout=10)
+    assert resolved == ["slow-dns.hooks.test"]
+    assert result.outcome == delivery.RETRY
+    assert "deadline exceeded while resolving" in (result.error or "")
+
+
 def test_proxy_environment_is_ignored(rec: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("ALL_PROXY", "http://127.0.0.1:9")

@@ -22,6 +22,10 @@ ENDPOINT_ID_PREFIX = "ep_"
 MAX_ENDPOINTS_LISTED = 100
 
 
+class EndpointChanged(Exception):
+    """The endpoint was deleted or its secrets rotated since it was read; read it again."""
+
+
 @dataclass(frozen=True)
 class SecretVersion:
     version: int
@@ -202,11 +206,29 @@ def rotate(
             "secrets": (*kept, SecretVersion(version=version, sealed=sealed, created=now)),
         }
     )
-    tbl.put_item(
-        Item=_to_item(updated),
-        ConditionExpression="attribute_exists(#pk)",
-        ExpressionAttributeNames={"#pk": table.PARTITION_KEY},
-    )
+    # Only the secrets change, and only if they are still the ones read: a rewrite of the
+    # whole item would undo a concurrent disable (410 Gone), and two concurrent rotations
+    # would each return a secret while only one of them is kept.
+    last = len(ep.secrets) - 1
+    condition = "attribute_exists(#pk) AND size(#secrets) = :count"
+    values: dict[str, Any] = {":secrets": _to_item(updated)["secrets"], ":count": len(ep.secrets)}
+    if last >= 0:
+        condition += f" AND #secrets[{last}].#version = :version"
+        values[":version"] = ep.secrets[last].version
+    try:
+        tbl.update_item(
+            Key=table.endpoint_key(ep.tenant, ep.id),
+            UpdateExpression="SET #secrets = :secrets",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={
+                "#pk": table.PARTITION_KEY,
+                "#secrets": "secrets",
+                **({"#version": "version"} if last >= 0 else {}),
+            },
+            ExpressionAttributeValues=values,
+        )
+    except tbl.meta.client.exceptions.ConditionalCheckFailedException:
+        raise EndpointChanged(ep.id) from None
     return updated, secret
 
 

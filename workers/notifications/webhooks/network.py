@@ -126,9 +126,7 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        addresses = ssrf.checked_addresses(
-            host, port, resolver=self._resolver, allow_loopback=self._allow_loopback
-        )
+        addresses = self._resolve(host, port)
         last: Exception | None = None
         for address in addresses:
             try:
@@ -145,6 +143,23 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
             return DeadlineStream(stream)
         assert last is not None
         raise last
+
+    def _resolve(self, host: str, port: int) -> list[str]:
+        remaining = _bounded(None, httpcore.ConnectTimeout)
+        if remaining is None or "gevent" not in sys.modules:
+            return ssrf.checked_addresses(
+                host, port, resolver=self._resolver, allow_loopback=self._allow_loopback
+            )
+        # Resolution counts against the delivery deadline too: a resolver that hangs must
+        # not hold a slot. Under the green pool (the notifications queue's) getaddrinfo
+        # yields to the hub, so a gevent timeout can end it.
+        import gevent
+
+        expired = httpcore.ConnectTimeout("webhook delivery deadline exceeded while resolving")
+        with gevent.Timeout(remaining, expired):
+            return ssrf.checked_addresses(
+                host, port, resolver=self._resolver, allow_loopback=self._allow_loopback
+            )
 
     def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
         raise ssrf.UnsafeWebhookURL("scheme", "unix sockets are not allowed")
