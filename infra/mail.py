@@ -10,8 +10,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
-SES_EVENT_SOURCE = "aws.ses"
-
 
 class Mail(Construct):
     def __init__(

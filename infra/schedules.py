@@ -15,7 +15,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.events import ses_feedback
-from infra import mail
 from workers.catalog import Schedule
 
 METRICS_RATE = events.Schedule.rate(Duration.minutes(1))
@@ -104,7 +103,7 @@ class Schedules(Construct):
             "EmailEvents",
             description="taskport SES bounces and complaints (configuration set -> default bus)",
             event_pattern=events.EventPattern(
-                source=[mail.SES_EVENT_SOURCE],
+                source=[ses_feedback.SOURCE],
                 detail_type=[ses_feedback.BOUNCED, ses_feedback.COMPLAINED],
             ),
             targets=[event_target],

@@ -100,7 +100,7 @@ class TaskportStack(Stack):
             environment={
                 **shared_env,
                 # boto3 reads only AWS_DEFAULT_REGION (DESIGN 2a).
-                "AWS_DEFAULT_REGION": Aws.REGION,
+                env.ENV_AWS_DEFAULT_REGION: Aws.REGION,
                 env.ENV_EMAIL_FROM: config.sender,
                 env.ENV_SES_CONFIGURATION_SET: mail.configuration_set.configuration_set_name,
                 env.ENV_ALERT_RECIPIENTS: ",".join(config.alert_recipients),

@@ -20,7 +20,7 @@ logger = Logger(service="taskport-events")
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail_type = str(event.get("detail-type") or "")
-    if event.get("source") == "aws.ses" and detail_type in ses_feedback.DETAIL_TYPES:
+    if event.get("source") == ses_feedback.SOURCE and detail_type in ses_feedback.DETAIL_TYPES:
         feedback = ses_feedback.parse(event)
         if feedback.tenant is None:
             logger.warning("SES event without the tenant tag", extra={"detail_type": detail_type})

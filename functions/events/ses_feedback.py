@@ -13,6 +13,7 @@ from typing import Any
 
 from workers.contract import ses_tags, suppressions
 
+SOURCE = "aws.ses"  # the EventBridge source of SES events (CDK's rule matches it)
 BOUNCED = "Email Bounced"
 COMPLAINED = "Email Complaint Received"
 DETAIL_TYPES = (BOUNCED, COMPLAINED)

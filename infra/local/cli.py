@@ -24,6 +24,7 @@ from infra.local.api_client import (
     ApiError,
 )
 from workers.contract.headers import IDEMPOTENCY_HEADER
+from workers.contract.settings import ENV_AWS_ENDPOINT_URL
 
 ENV_API_URL: Final = "TASKPORT_API_URL"
 ENV_TOKEN: Final = "TASKPORT_TOKEN"  # noqa: S105 - a variable name
@@ -196,7 +197,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     moto_url = args.moto_url
     if not moto_url:
         running = state.read_state()
-        moto_url = running.moto_url if running else os.environ.get("AWS_ENDPOINT_URL")
+        moto_url = running.moto_url if running else os.environ.get(ENV_AWS_ENDPOINT_URL)
     if not moto_url:
         raise UsageError("no running local mode found: start `taskport local` or pass --moto-url")
     try:

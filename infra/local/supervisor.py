@@ -32,6 +32,9 @@ from infra.local.moto_server import MotoServer
 from infra.local.redis_server import RedisServer, free_port
 from workers.catalog import QUEUES, QueueSpec
 from workers.contract.settings import (
+    ENV_AWS_DEFAULT_REGION,
+    ENV_AWS_ENDPOINT_URL,
+    ENV_AWS_REGION,
     ENV_ENV,
     ENV_REDIS_TIMEOUT,
     ENV_REDIS_URL,
@@ -88,9 +91,9 @@ def child_environment(
         {
             ENV_REDIS_URL: redis_url,
             ENV_ENV: "local",
-            "AWS_ENDPOINT_URL": moto_url,
-            "AWS_DEFAULT_REGION": LOCAL_REGION,  # boto3 reads only this one
-            "AWS_REGION": LOCAL_REGION,
+            ENV_AWS_ENDPOINT_URL: moto_url,
+            ENV_AWS_DEFAULT_REGION: LOCAL_REGION,  # boto3 reads only this one
+            ENV_AWS_REGION: LOCAL_REGION,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",  # moto's dummy credentials
             "PYTHONUNBUFFERED": "1",

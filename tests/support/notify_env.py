@@ -41,9 +41,9 @@ class Moto:
 
     def env(self) -> dict[str, str]:
         return {
-            "AWS_ENDPOINT_URL": self.url,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
+            names.ENV_AWS_ENDPOINT_URL: self.url,
+            names.ENV_AWS_DEFAULT_REGION: REGION,
+            names.ENV_AWS_REGION: REGION,
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             names.ENV_TABLE: self.table_name,

@@ -111,6 +111,12 @@ def core_settings() -> CoreSettings:
     return CoreSettings.from_env()
 
 
+# The AWS SDK's own names, set by CDK, local mode and tests (boto3 reads only the default
+# region; AWS_REGION is what the Lambda runtime sets and some tools read).
+ENV_AWS_DEFAULT_REGION: Final = "AWS_DEFAULT_REGION"
+ENV_AWS_REGION: Final = "AWS_REGION"
+ENV_AWS_ENDPOINT_URL: Final = "AWS_ENDPOINT_URL"
+
 # Names read by the notifications/ops settings (workers) and set by CDK and local mode.
 ENV_EMAIL_FROM: Final = "TASKPORT_EMAIL_FROM"
 ENV_SES_CONFIGURATION_SET: Final = "TASKPORT_SES_CONFIGURATION_SET"
