@@ -6,6 +6,14 @@ pyproject.toml is unchanged (a stamp holds the hash of the requirements and pip 
 The asset directory then gets those dependencies plus ``functions/`` and only the light
 part of ``workers/`` (DESIGN 2a): never task code, which needs celery and is not shipped.
 
+The asset ships bytecode compiled by a Python of the Lambda runtime's version when the
+build machine has one (``python3.12`` on PATH, or ``TASKPORT_LAMBDA_PYTHON``): Lambda's
+code directory is read-only, so without ``.pyc`` files every cold start compiles every
+module it imports (measured: ~1.15 s instead of ~0.25 s to the first 202 for the API).
+The bytecode uses unchecked hashes (no timestamps: the asset hash stays reproducible) and
+names ``/var/task`` paths in tracebacks. Without such a Python the asset is built without
+bytecode and a warning says so.
+
 ``python -m infra.bundle`` builds it; the CDK app calls ``build_lambda_asset()`` itself.
 """
 
@@ -13,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +39,8 @@ LAMBDA_PYTHON_VERSION: Final = "3.12"
 # manylinux_2_28 for packages that publish only newer wheels; the Lambda runtime accepts both.
 LAMBDA_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 FUNCTIONS_EXTRA: Final = "functions"
+LAMBDA_TASK_ROOT: Final = "/var/task"
+ENV_LAMBDA_PYTHON: Final = "TASKPORT_LAMBDA_PYTHON"
 
 # What the Lambdas may import from the repository: relative paths, files or packages.
 SOURCE_PATHS: Final = (
@@ -96,8 +107,59 @@ def copy_sources(asset_dir: Path, *, root: Path = ROOT) -> None:
             shutil.copy2(source, target)
 
 
-def build_lambda_asset(asset_dir: Path = ASSET_DIR, *, include_dependencies: bool = True) -> Path:
-    """A fresh asset directory: dependencies (unless told not to) + the allowed sources."""
+def lambda_python(version: str = LAMBDA_PYTHON_VERSION) -> str | None:
+    """An interpreter of the Lambda runtime's version, or None (checked by running it:
+    a version manager's shim can exist on PATH and still not run)."""
+    candidates = [os.environ.get(ENV_LAMBDA_PYTHON), sys.executable, f"python{version}"]
+    for candidate in filter(None, candidates):
+        path = shutil.which(candidate)
+        if path is None:
+            continue
+        try:
+            out = subprocess.run(  # noqa: S603 - an interpreter path, fixed arguments
+                [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.strip() == version:
+            return path
+    return None
+
+
+def compile_bytecode(asset_dir: Path, python: str) -> None:
+    """Compile every module of the asset as the Lambda runtime will import it."""
+    subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [
+            python,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(asset_dir),
+            "-p",
+            LAMBDA_TASK_ROOT,
+            str(asset_dir),
+        ],
+        check=True,
+    )
+
+
+def build_lambda_asset(
+    asset_dir: Path = ASSET_DIR,
+    *,
+    include_dependencies: bool = True,
+    python: str | None = None,
+) -> Path:
+    """A fresh asset directory: dependencies (unless told not to) + the allowed sources,
+    compiled by ``python`` (default: a Python of the Lambda runtime's version, if any)."""
     if asset_dir.exists():
         shutil.rmtree(asset_dir)
     asset_dir.mkdir(parents=True)
@@ -105,6 +167,15 @@ def build_lambda_asset(asset_dir: Path = ASSET_DIR, *, include_dependencies: boo
         deps = install_dependencies()
         shutil.copytree(deps, asset_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(_STAMP))
     copy_sources(asset_dir)
+    python = python or lambda_python()
+    if python is None:
+        print(
+            f"taskport bundle: no Python {LAMBDA_PYTHON_VERSION} found (set {ENV_LAMBDA_PYTHON}):"
+            " the Lambda asset ships without bytecode, so cold starts compile every module",
+            file=sys.stderr,
+        )
+    else:
+        compile_bytecode(asset_dir, python)
     return asset_dir
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from aws_cdk.assertions import Match
 
-from infra.bundle import SOURCE_PATHS, build_lambda_asset, pip_command
+from infra.bundle import (
+    LAMBDA_TASK_ROOT,
+    SOURCE_PATHS,
+    build_lambda_asset,
+    lambda_python,
+    pip_command,
+)
 from infra.lambdas import FUNCTION_SPECS, handler_path
 from tests.infra.conftest import ROOT, Synthesized
 from workers.contract import table as table_contract
@@ -130,6 +136,36 @@ def test_asset_builder_copies_exactly_the_allowed_sources(tmp_path: Path) -> Non
     # Every module of the light contract is shipped.
     for module in (ROOT / "workers" / "contract").glob("*.py"):
         assert f"workers/contract/{module.name}" in shipped
+
+
+def test_asset_ships_reproducible_bytecode_named_for_the_lambda_task_root(tmp_path: Path) -> None:
+    # Compiled here by the test's own Python (the build uses one of the runtime's version).
+    import marshal
+    import sys
+
+    tag = sys.implementation.cache_tag
+    first = build_lambda_asset(tmp_path / "a", include_dependencies=False, python=sys.executable)
+    second = build_lambda_asset(tmp_path / "b", include_dependencies=False, python=sys.executable)
+    sources = sorted(first.rglob("*.py"))
+    assert sources
+    for source in sources:
+        relative = source.relative_to(first)
+        cached = source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
+        data = cached.read_bytes()
+        # PEP 552 flags: hash-based, not checked against the source (read-only /var/task).
+        assert int.from_bytes(data[4:8], "little") == 0b01
+        code = marshal.loads(data[16:])
+        assert code.co_filename == f"{LAMBDA_TASK_ROOT}/{relative}"
+        twin = second / relative.parent / "__pycache__" / cached.name
+        assert twin.read_bytes() == data
+
+
+def test_only_a_python_of_the_runtime_version_compiles_the_asset() -> None:
+    import sys
+
+    current = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert lambda_python(current) is not None
+    assert lambda_python("2.1") is None
 
 
 def test_dependencies_are_installed_for_the_lambda_platform() -> None:
