@@ -86,13 +86,20 @@ def rotate_secret(tenant: str, endpoint_id: str) -> dict[str, Any]:
     """A new secret; the old one stays valid for the configured grace period."""
     settings = notify_settings()
     endpoint = _owned(tenant, endpoint_id, settings)
-    updated, secret = endpoint_store.rotate(
-        _table(settings),
-        aws_clients.client("kms"),
-        settings.kms_key_id,
-        endpoint,
-        grace_seconds=settings.webhook_secret_grace_seconds,
-    )
+    try:
+        updated, secret = endpoint_store.rotate(
+            _table(settings),
+            aws_clients.client("kms"),
+            settings.kms_key_id,
+            endpoint,
+            grace_seconds=settings.webhook_secret_grace_seconds,
+        )
+    except endpoint_store.EndpointChanged:
+        raise ApiError(
+            409,
+            "endpoint_changed",
+            "the endpoint was deleted or its secret rotated by another call; read it and retry",
+        ) from None
     previous = [s.expires for s in updated.secrets if s.expires is not None]
     return {
         "id": endpoint_id,

@@ -165,6 +165,7 @@ def delete_endpoint(id: EndpointId) -> Response[Any]:
     {
         200: _ok(SecretRotated, "New secret; the old one stays valid for the grace period"),
         **_NOT_FOUND,
+        409: _error("Deleted or rotated by another call meanwhile; read it and retry"),
     },
 )
 def rotate_endpoint_secret(id: EndpointId) -> Response[SecretRotated]:

@@ -229,3 +229,19 @@ def test_two_rotations_from_the_same_read_keep_one_and_refuse_the_other(
     assert [s.version for s in stored.secrets] == [1, 2]
     current = endpoint_store.unseal_version(aws_clients.client("kms"), stored, stored.secrets[-1])
     assert current == endpoint_store.secret_bytes(kept_secret)
+
+
+def test_rotating_from_a_stale_read_is_409(
+    webhooks_api: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.api import webhook_endpoints
+
+    endpoint_id = create(webhooks_api).body["id"]
+    stale = _stored(webhooks_api.tenant, endpoint_id)
+    assert webhooks_api.call("POST", f"{BASE}/{endpoint_id}/rotate-secret").status == 200
+    # Another call rotated between this call's read and its write.
+    monkeypatch.setattr(webhook_endpoints, "_owned", lambda *_: stale)
+    answer = webhooks_api.call("POST", f"{BASE}/{endpoint_id}/rotate-secret")
+    assert answer.status == 409
+    assert answer.body["error"]["code"] == "endpoint_changed"
+    assert "secret" not in answer.body
