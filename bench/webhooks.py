@@ -7,6 +7,8 @@ naive code, in the same run, against one local receiver that answers after 50 ms
   deliveries spread over 8 endpoints of the same receiver (default per-endpoint cap 8).
 - naive: bench/naive_webhooks.py, a new httpx.Client per request, Celery defaults,
   prefork pool of 2.
+- plain: bench/plain_webhooks.py, the usual fix of the naive code with nothing of
+  taskport's: Celery + one shared httpx.Client per process, the same pool and concurrency.
 
 Prints a table and writes bench/results/webhooks.json. Not run by `make test`.
 Every phase is bounded; only the processes started here are stopped (by process group).
@@ -147,7 +149,7 @@ def run_phase(
     }
 
 
-def floor_phase(
+def plain_phase(
     env: dict[str, str],
     workdir: Path,
     client: Any,
@@ -161,36 +163,36 @@ def floor_phase(
         "-m",
         "celery",
         "-A",
-        "bench.floor_webhooks",
+        "bench.plain_webhooks",
         "worker",
         "-Q",
-        "floor",
+        "plain",
         "--pool",
         spec.pool,
         "-c",
         str(spec.concurrency),
         *QUIET_START,
     ]
-    worker = Worker(argv, env, workdir / "floor.log")
+    worker = Worker(argv, env, workdir / "plain.log")
 
-    def enqueue_floor(count: int) -> None:
+    def enqueue_plain(count: int) -> None:
         pipe = client.pipeline(transaction=False)
         for i in range(count):
             envelope = message.build_envelope(
-                task_name="floor.post",
+                task_name="plain.post",
                 task_id=message.new_task_id(),
-                queue="floor",
-                kwargs={"url": rec.url(f"/floor/{i % ENDPOINTS}"), "payload": {"n": i}},
+                queue="plain",
+                kwargs={"url": rec.url(f"/plain/{i % ENDPOINTS}"), "payload": {"n": i}},
                 headers={},
             )
-            pipe.lpush(message.queue_list_key("floor"), envelope)
+            pipe.lpush(message.queue_list_key("plain"), envelope)
         pipe.execute()
 
     try:
         return run_phase(
-            f"floor: Celery + shared httpx.Client ({spec.pool}, c={spec.concurrency})",
+            f"plain Celery + one shared httpx.Client ({spec.pool}, c={spec.concurrency})",
             worker,
-            enqueue_floor,
+            enqueue_plain,
             received,
             args.n,
             200,
@@ -262,7 +264,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--profile", help="write a cProfile of the taskport worker here")
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--skip-floor", action="store_true")
+    parser.add_argument("--skip-plain", action="store_true")
     parser.add_argument("--pool", help="override the catalog's pool (experiments)")
     parser.add_argument("--concurrency", type=int, help="override the catalog's concurrency")
     args = parser.parse_args()
@@ -369,17 +371,17 @@ def main() -> None:
                 rows.append(
                     {"kind": "naive", **naive_phase(env, workdir, url, rec, args, received)}
                 )
-            # ---- floor: Celery + one shared httpx.Client, nothing of taskport's.
-            if not args.skip_floor:
+            # ---- plain: Celery + one shared httpx.Client, nothing of taskport's.
+            if not args.skip_plain:
                 rows.append(
-                    {"kind": "floor", **floor_phase(env, workdir, client, rec, args, received)}
+                    {"kind": "plain", **plain_phase(env, workdir, client, rec, args, received)}
                 )
     finally:
         server.stop()
 
     rate = {row.get("kind", "taskport"): row["per_second"] for row in rows}
     ratio = rate["taskport"] / rate["naive"] if "naive" in rate else 0.0
-    of_floor = rate["taskport"] / rate["floor"] if "floor" in rate else 0.0
+    of_plain = rate["taskport"] / rate["plain"] if "plain" in rate else 0.0
     print(f"\nwebhook deliveries against a receiver answering after {RECEIVER_DELAY * 1000:.0f} ms")
     print(f"{'contender':55} {'n':>6} {'deliv/s':>9} {'CPU s/1000':>11}")
     for row in rows:
@@ -392,7 +394,7 @@ def main() -> None:
         print(f"Redis commands per delivery, {row['name']}: {total:.1f}")
         print(f"  {row['redis_commands_per_delivery']}")
     print(f"taskport / naive: {ratio:.1f}x (goal >= 20x)")
-    print(f"taskport / floor (Celery + shared httpx.Client alone): {of_floor:.2f}x")
+    print(f"taskport / plain Celery + shared httpx.Client: {of_plain:.2f}x")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "webhooks.json"
     out.write_text(
@@ -401,7 +403,7 @@ def main() -> None:
                 "receiver_delay_s": RECEIVER_DELAY,
                 "rows": rows,
                 "ratio": round(ratio, 1),
-                "of_floor": round(of_floor, 2),
+                "of_plain": round(of_plain, 2),
                 "cpus": os.cpu_count(),
             },
             indent=2,

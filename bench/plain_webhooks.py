@@ -1,11 +1,12 @@
-"""The floor of bench/webhooks.py: what Celery and httpx alone cost per delivery.
+"""The plain contender of bench/webhooks.py: the usual fix of the naive code, with nothing
+of taskport's.
 
 Celery with taskport's delivery-relevant settings (JSON, acks_late, prefetch 1, a Redis
 result backend) and one shared ``httpx.Client`` per process posting the body as is: no
 endpoint lookup, signing, SSRF guard, per-endpoint cap, attempt record, effect ledger or
 task record. It does get taskport's fix for kombu's 2 s fetch stalls under a green pool
 (``workers/notifications/green_polling.py``): without it plain Celery delivers ~25/s here.
-Run with the notifications pool: ``celery -A bench.floor_webhooks worker -P gevent -c 50``.
+Run with the notifications pool: ``celery -A bench.plain_webhooks worker -P gevent -c 50``.
 Not used by taskport.
 """
 
@@ -21,12 +22,12 @@ from celery import Celery, signals
 from workers.notifications import green_polling
 
 app = Celery(
-    "floor",
+    "plain",
     broker=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     backend=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
 )
 app.conf.update(
-    task_default_queue="floor",
+    task_default_queue="plain",
     accept_content=["json"],
     task_serializer="json",
     result_serializer="json",
@@ -47,6 +48,6 @@ def client() -> httpx.Client:
     return httpx.Client(timeout=15, limits=httpx.Limits(max_connections=100), trust_env=False)
 
 
-@app.task(name="floor.post")
+@app.task(name="plain.post")
 def post(url: str, payload: dict[str, Any]) -> int:
     return client().post(url, json=payload).status_code
