@@ -11,9 +11,10 @@ from workers.contract import keys, records, scripts
 if TYPE_CHECKING:
     import redis
 
-_client: tuple[int, redis.Redis, Any, Any] | None = None
+_client: tuple[int, redis.Redis, Any, Any, Any] | None = None
 
 CANCELLED = scripts.START_CANCELLED
+LOST_TOO_OFTEN = scripts.START_LOST_TOO_OFTEN
 
 
 def state_client() -> redis.Redis:
@@ -37,6 +38,7 @@ def state_client() -> redis.Redis:
             client,
             client.register_script(scripts.SET_STATE),
             client.register_script(scripts.START),
+            client.register_script(scripts.COUNT_RUN_END),
         )
     return _client[1]
 
@@ -57,8 +59,9 @@ def set_state(task_id: str, state: str, **fields: Any) -> str | None:
 
 
 def start(task_id: str) -> str | None:
-    """Begin a run in one round trip: ``CANCELLED`` if the durable cancel flag is set
-    (nothing changed), else the record moves to STARTED and the previous state is returned."""
+    """Begin a run in one round trip: ``CANCELLED`` if the durable cancel flag is set,
+    ``LOST_TOO_OFTEN`` if earlier runs died with their process too often (nothing changed
+    in either case), else the record moves to STARTED and the previous state is returned."""
     state_client()
     assert _client is not None
     fields = {records.F_STARTED: time.time(), records.F_ATTEMPTS: 1}
@@ -71,6 +74,19 @@ def start(task_id: str) -> str | None:
 
 def mark_finished(task_id: str, state: str) -> None:
     set_state(task_id, state, **{records.F_FINISHED: time.time()})
+
+
+def end_run(task_id: str, state: str) -> None:
+    """The run's process lived to its end, in ``state`` (a record state or not)."""
+    if state == records.RETRY:
+        set_state(task_id, records.RETRY, **{records.F_RUNS_ENDED: 1})
+    elif state in records.FINAL_STATES:
+        set_state(task_id, state, **{records.F_FINISHED: time.time(), records.F_RUNS_ENDED: 1})
+    else:
+        # Ignore (re-enqueued for later, or ended as revoked by the task itself).
+        state_client()
+        assert _client is not None
+        _client[4](keys=[keys.task_record(task_id)])
 
 
 def is_cancelled(task_id: str) -> bool:

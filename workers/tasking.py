@@ -35,6 +35,11 @@ class InvalidArguments(ValueError):
     """The message's kwargs do not match the catalog model; never retried."""
 
 
+class WorkerLostRepeatedly(RuntimeError):
+    """Earlier runs of this task died with their worker process too often (out of memory,
+    killed): it fails instead of taking down another worker. Never retried."""
+
+
 class MissingTenant(RuntimeError):
     """The task needs a tenant and the message has no ``tenant`` header."""
 
@@ -60,10 +65,16 @@ class TaskportTask(Task):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         task_id = self.request.id
-        # One round trip: the durable cancel flag is checked and, if absent, the record
-        # moves to STARTED (attempts + 1).
-        if task_id and state_store.start(task_id) == state_store.CANCELLED:
+        # One round trip: the durable cancel flag and the lost runs are checked and, if
+        # neither stops it, the record moves to STARTED (attempts + 1).
+        started = state_store.start(task_id) if task_id else None
+        if started == state_store.CANCELLED:
             self._end_revoked("cancelled before start")
+        if started == state_store.LOST_TOO_OFTEN:
+            raise WorkerLostRepeatedly(
+                f"{self.name}: the worker process died during {records.MAX_LOST_RUNS} runs of"
+                " this task (killed or out of memory); it is not run again"
+            )
         if args:
             raise InvalidArguments(f"{self.name} takes keyword arguments only")
         try:

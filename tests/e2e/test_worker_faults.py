@@ -52,6 +52,33 @@ def test_pool_child_killed_mid_task_is_requeued_at_once_and_finished(
     assert task_id not in unacked_task_ids(redis_client)
 
 
+def test_a_task_that_keeps_killing_its_pool_child_fails_instead_of_looping(
+    api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
+) -> None:
+    # reject_on_worker_lost requeues a run whose process died (OOM looks like this) at
+    # once, forever; after MAX_LOST_RUNS lost runs the next start fails the task.
+    worker = fleet.start(concurrency=1)
+    task_id = api.submit("diagnostics.sleep", {"seconds": 20, "steps": 40}).body["id"]
+    for run in range(1, records.MAX_LOST_RUNS + 1):
+
+        def running(attempt: int = run) -> bool:
+            body = api.get(task_id).body
+            return body["state"] == records.PROGRESS and body["attempts"] == attempt
+
+        wait_for(running, timeout=30, what=f"run {run} of {task_id} in progress")
+        [child] = worker.wait_pool()
+        os.kill(child, signal.SIGKILL)
+
+    body = api.wait_for_state(task_id, *FINAL, timeout=30)
+    assert body["state"] == records.FAILURE, body
+    assert body["error"]["type"] == "WorkerLostRepeatedly"
+    assert "not run again" in body["error"]["message"]
+    assert body["attempts"] == records.MAX_LOST_RUNS
+    assert worker.running
+    assert task_id not in unacked_task_ids(redis_client)
+    assert task_id not in queued_task_ids(redis_client, QUEUE)
+
+
 def test_worker_killed_task_returns_after_the_visibility_timeout(
     api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
 ) -> None:
