@@ -16,6 +16,9 @@ from workers.contract import records
 
 log = logging.getLogger(__name__)
 
+# States that end a task as far as its record is concerned (Ignore'd tasks set their own).
+_POSTRUN_STATES = {records.SUCCESS, records.FAILURE, records.RETRY}
+
 
 def _safe(update: Any, *args: Any) -> None:
     # Bookkeeping must never fail the task itself; Celery's own result is the fallback.
@@ -27,10 +30,12 @@ def _safe(update: Any, *args: Any) -> None:
 
 @signals.task_postrun.connect
 def _on_postrun(task_id: str | None = None, state: str | None = None, **_: Any) -> None:
-    # Every run that gets here ended in a live process (lost runs are counted from that);
-    # Ignore'd tasks (IGNORED) have set their own state.
-    if task_id:
-        _safe(state_store.end_run, task_id, state or "")
+    if not task_id or state not in _POSTRUN_STATES:
+        return
+    if state == records.RETRY:
+        _safe(state_store.set_state, task_id, records.RETRY)
+    else:
+        _safe(state_store.mark_finished, task_id, state)
 
 
 @signals.task_failure.connect

@@ -38,7 +38,7 @@ def state_client() -> redis.Redis:
             client,
             client.register_script(scripts.SET_STATE),
             client.register_script(scripts.START),
-            client.register_script(scripts.COUNT_RUN_END),
+            client.register_script(scripts.COUNT_LOST_RUN),
         )
     return _client[1]
 
@@ -60,8 +60,8 @@ def set_state(task_id: str, state: str, **fields: Any) -> str | None:
 
 def start(task_id: str) -> str | None:
     """Begin a run in one round trip: ``CANCELLED`` if the durable cancel flag is set,
-    ``LOST_TOO_OFTEN`` if earlier runs died with their process too often (nothing changed
-    in either case), else the record moves to STARTED and the previous state is returned."""
+    ``LOST_TOO_OFTEN`` if its pool process died under it too often (nothing changed in
+    either case), else the record moves to STARTED and the previous state is returned."""
     state_client()
     assert _client is not None
     fields = {records.F_STARTED: time.time(), records.F_ATTEMPTS: 1}
@@ -76,17 +76,11 @@ def mark_finished(task_id: str, state: str) -> None:
     set_state(task_id, state, **{records.F_FINISHED: time.time()})
 
 
-def end_run(task_id: str, state: str) -> None:
-    """The run's process lived to its end, in ``state`` (a record state or not)."""
-    if state == records.RETRY:
-        set_state(task_id, records.RETRY, **{records.F_RUNS_ENDED: 1})
-    elif state in records.FINAL_STATES:
-        set_state(task_id, state, **{records.F_FINISHED: time.time(), records.F_RUNS_ENDED: 1})
-    else:
-        # Ignore (re-enqueued for later, or ended as revoked by the task itself).
-        state_client()
-        assert _client is not None
-        _client[4](keys=[keys.task_record(task_id)])
+def count_lost_run(task_id: str) -> int:
+    """One more run of this task lost with its pool process; the count so far."""
+    state_client()
+    assert _client is not None
+    return int(_client[4](keys=[keys.task_record(task_id)]))
 
 
 def is_cancelled(task_id: str) -> bool:

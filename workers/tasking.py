@@ -15,8 +15,11 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
 
+from billiard.exceptions import WorkerLostError
 from celery import Task
 from celery.exceptions import Ignore
+from celery.worker import state as worker_state
+from celery.worker.request import Request
 from pydantic import ValidationError
 
 from workers import catalog, state_store
@@ -36,8 +39,8 @@ class InvalidArguments(ValueError):
 
 
 class WorkerLostRepeatedly(RuntimeError):
-    """Earlier runs of this task died with their worker process too often (out of memory,
-    killed): it fails instead of taking down another worker. Never retried."""
+    """The pool process died under this task too often (out of memory, killed): it fails
+    instead of taking down another worker. Never retried."""
 
 
 class MissingTenant(RuntimeError):
@@ -53,11 +56,41 @@ def _resolve(dotted: str) -> type[BaseException]:
     return found
 
 
+def _lost_unexpectedly(request: Request, exc: BaseException) -> bool:
+    """A pool process died under the task, and not because the worker ended it (a cancel
+    on broker connection loss, a revoke with terminate, a cold shutdown)."""
+    if getattr(request, "_already_cancelled", False) or getattr(request, "_already_revoked", False):
+        return False
+    if worker_state.should_terminate:
+        return False
+    return isinstance(exc, (WorkerLostError, SystemExit, KeyboardInterrupt))
+
+
+class TaskportRequest(Request):
+    """Counts runs lost with their pool process, in the worker's main process (the only
+    place that sees why the process ended), before Celery requeues the message."""
+
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> Any:
+        exc = getattr(exc_info.exception, "exc", exc_info.exception)  # ExceptionWithTraceback
+        if self.task.reject_on_worker_lost and _lost_unexpectedly(self, exc):
+            try:
+                state_store.count_lost_run(self.id)
+            except Exception:
+                # Not counted: the message is still requeued, as Celery would.
+                log.warning("could not count a lost run of %s", self.id, exc_info=True)
+        return super().on_failure(exc_info, send_failed_event, return_ok)
+
+
 class TaskportTask(Task):
     """Catalog-driven behaviour around a task's ``run``."""
 
     spec: catalog.TaskSpec
     abstract = True
+
+    # Celery's worker builds each message's request from this class.
+    Request = TaskportRequest
 
     @property
     def tenant(self) -> str | None:

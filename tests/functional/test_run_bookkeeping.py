@@ -1,7 +1,8 @@
-"""The worker's start/end-of-run scripts on a real Redis (the same Lua the workers run).
+"""The worker's start-of-run and lost-run scripts on a real Redis (the Lua the workers run).
 
 Worker-level behaviour (a queued cancel, a SIGKILLed pool child finishing on its second
-run) is in tests/e2e/test_worker_cancel.py and tests/e2e/test_worker_faults.py.
+run, a task that keeps killing its pool child failing) is in tests/e2e/test_worker_cancel.py
+and tests/e2e/test_worker_faults.py.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ import pytest
 from workers.contract import keys, records, scripts
 
 TASK_ID = "run-1"
+RECORD = keys.task_record(TASK_ID)
 
 
 @pytest.fixture
 def run(redis_client: Any) -> Any:
-    """start() and end(state) as the worker calls them, for one submitted task."""
+    """start() and lost() as the worker calls them, for one submitted task."""
     start_script = redis_client.register_script(scripts.START)
-    set_state = redis_client.register_script(scripts.SET_STATE)
-    count_end = redis_client.register_script(scripts.COUNT_RUN_END)
-    record = keys.task_record(TASK_ID)
+    count_lost = redis_client.register_script(scripts.COUNT_LOST_RUN)
     redis_client.hset(
-        record,
+        RECORD,
         mapping={records.F_TENANT: "t", records.F_STATE: records.PENDING, records.F_ATTEMPTS: 0},
     )
 
@@ -32,41 +32,42 @@ def run(redis_client: Any) -> Any:
         def start(self) -> Any:
             argv = [TASK_ID, records.STARTED, keys.INDEX_PREFIX]
             argv += [records.F_STARTED, time.time(), records.F_ATTEMPTS, 1]
-            return start_script(keys=[record, keys.cancel_flag(TASK_ID)], args=argv)
+            return start_script(keys=[RECORD, keys.cancel_flag(TASK_ID)], args=argv)
 
-        def end(self, state: str | None) -> None:
-            if state is None:  # Ignore'd: only counted
-                count_end(keys=[record])
-                return
-            argv = [TASK_ID, state, keys.INDEX_PREFIX, records.F_RUNS_ENDED, 1]
-            set_state(keys=[record], args=argv)
+        def lost(self) -> int:
+            return int(count_lost(keys=[RECORD]))
 
         def field(self, name: str) -> str | None:
-            value = redis_client.hget(record, name)
+            value = redis_client.hget(RECORD, name)
             return value if value is None else str(value)
 
     return Run()
 
 
-def test_runs_that_end_never_count_as_lost(run: Any) -> None:
+def test_runs_that_were_not_lost_never_stop_a_task(run: Any, redis_client: Any) -> None:
+    # Retries and redeliveries after a whole worker died (never counted as lost) start again.
     assert run.start() == records.PENDING  # the previous state
-    run.end(records.RETRY)
-    for _ in range(records.MAX_LOST_RUNS + 1):
-        assert run.start() == records.RETRY
-        run.end(records.RETRY)
-    assert run.start() == records.RETRY
-    run.end(None)  # re-enqueued for later (Ignore): counted, state left as it is
+    for _ in range(records.MAX_LOST_RUNS + 2):
+        assert run.start() == records.STARTED
+    assert run.field(records.F_ATTEMPTS) == str(records.MAX_LOST_RUNS + 3)
+    # A record written before lost runs were counted has no such field: it starts too.
+    redis_client.hdel(RECORD, records.F_LOST_RUNS)
     assert run.start() == records.STARTED
-    assert run.field(records.F_ATTEMPTS) == str(records.MAX_LOST_RUNS + 4)
 
 
-def test_a_task_whose_runs_keep_dying_is_refused(run: Any) -> None:
-    # Each start without an end is a run that died with its process (OOM, SIGKILL).
-    for _ in range(records.MAX_LOST_RUNS):
+def test_a_task_whose_pool_process_keeps_dying_is_refused(run: Any) -> None:
+    for count in range(1, records.MAX_LOST_RUNS + 1):
         assert run.start() != scripts.START_LOST_TOO_OFTEN
+        assert run.lost() == count
     assert run.start() == scripts.START_LOST_TOO_OFTEN
     # Refusing changed nothing: the record still shows the runs that were started.
     assert run.field(records.F_ATTEMPTS) == str(records.MAX_LOST_RUNS)
+
+
+def test_a_lost_run_of_an_unknown_task_writes_nothing(redis_client: Any) -> None:
+    count_lost = redis_client.register_script(scripts.COUNT_LOST_RUN)
+    assert count_lost(keys=[keys.task_record("no-such-task")]) == 0
+    assert not redis_client.exists(keys.task_record("no-such-task"))
 
 
 def test_a_cancel_flag_wins_over_everything(run: Any, redis_client: Any) -> None:

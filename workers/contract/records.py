@@ -27,7 +27,7 @@ F_SUBMITTED: Final = "submitted"
 F_STARTED: Final = "started"
 F_FINISHED: Final = "finished"
 F_ATTEMPTS: Final = "attempts"  # runs started
-F_RUNS_ENDED: Final = "runs_ended"  # runs whose process lived to report the end
+F_LOST_RUNS: Final = "lost_runs"  # runs whose pool process died unexpectedly
 F_PROGRESS_PERCENT: Final = "progress_percent"
 F_PROGRESS_MESSAGE: Final = "progress_message"
 F_ERROR_TYPE: Final = "error_type"
@@ -37,7 +37,7 @@ F_ERROR_MESSAGE: Final = "error_message"
 MAX_ERROR_MESSAGE: Final = 1_000
 MAX_PROGRESS_MESSAGE: Final = 200
 
-# A run that started and never ended was lost with its process (killed, out of memory);
-# reject_on_worker_lost puts the message back each time. After this many lost runs the
-# task fails instead of taking down a worker again and again.
+# A run whose pool process died unexpectedly (killed, out of memory) is put back at once
+# (reject_on_worker_lost). After this many such runs the task fails instead of taking
+# down a worker again and again.
 MAX_LOST_RUNS: Final = 3

@@ -60,8 +60,8 @@ if submitted then
 end
 redis.call('HSET', rec, 'state', ARGV[2])
 for i = 4, #ARGV, 2 do
-  if ARGV[i] == 'attempts' or ARGV[i] == 'runs_ended' then
-    redis.call('HINCRBY', rec, ARGV[i], ARGV[i + 1])
+  if ARGV[i] == 'attempts' then
+    redis.call('HINCRBY', rec, 'attempts', ARGV[i + 1])
   else
     redis.call('HSET', rec, ARGV[i], ARGV[i + 1])
   end
@@ -71,26 +71,24 @@ return prev
 )
 
 # Start a run: a task whose durable cancel flag is set does not start, nor one whose
-# earlier runs were lost MAX_LOST_RUNS times (started, never ended: the process died);
-# both return a marker below. Otherwise SET_STATE to STARTED.
-# KEYS: record, cancel flag.  ARGV: as SET_STATE.
+# pool process died under it MAX_LOST_RUNS times; both return a marker below.
+# Otherwise SET_STATE to STARTED.  KEYS: record, cancel flag.  ARGV: as SET_STATE.
 START_CANCELLED: Final = "__cancelled__"
 START_LOST_TOO_OFTEN: Final = "__lost__"
 START: Final = (
     f"""
 if redis.call('EXISTS', KEYS[2]) == 1 then return '{START_CANCELLED}' end
-local started = tonumber(redis.call('HGET', KEYS[1], '{records.F_ATTEMPTS}') or '0')
-local ended = tonumber(redis.call('HGET', KEYS[1], '{records.F_RUNS_ENDED}') or '0')
-if started - ended >= {records.MAX_LOST_RUNS} then return '{START_LOST_TOO_OFTEN}' end
+local lost = tonumber(redis.call('HGET', KEYS[1], '{records.F_LOST_RUNS}') or '0')
+if lost >= {records.MAX_LOST_RUNS} then return '{START_LOST_TOO_OFTEN}' end
 """
     + SET_STATE
 )
 
-# A run ended in a state that leaves the record as it is (Ignore: re-enqueued, revoked).
-# KEYS: record.
-COUNT_RUN_END: Final = f"""
+# Count a run lost with its pool process (written by the worker's main process).
+# KEYS: record.  Returns the count, 0 when there is no record.
+COUNT_LOST_RUN: Final = f"""
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HINCRBY', KEYS[1], '{records.F_RUNS_ENDED}', 1)
+return redis.call('HINCRBY', KEYS[1], '{records.F_LOST_RUNS}', 1)
 """
 
 # Cancel: set the durable flag; a task not yet running becomes REVOKED at once.
