@@ -7,7 +7,8 @@ The asset directory then gets those dependencies plus ``functions/`` and only th
 part of ``workers/`` (DESIGN 2a): never task code, which needs celery and is not shipped.
 
 The asset ships bytecode compiled by a Python of the Lambda runtime's version when the
-build machine has one (``python3.12`` on PATH, or ``TASKPORT_LAMBDA_PYTHON``): Lambda's
+build machine has one (``TASKPORT_LAMBDA_PYTHON``, ``python3.12`` on PATH, or a pyenv
+install): Lambda's
 code directory is read-only, so without ``.pyc`` files every cold start compiles every
 module it imports (measured: ~1.15 s instead of ~0.25 s to the first 202 for the API).
 The bytecode uses unchecked hashes (no timestamps: the asset hash stays reproducible) and
@@ -111,6 +112,9 @@ def lambda_python(version: str = LAMBDA_PYTHON_VERSION) -> str | None:
     """An interpreter of the Lambda runtime's version, or None (checked by running it:
     a version manager's shim can exist on PATH and still not run)."""
     candidates = [os.environ.get(ENV_LAMBDA_PYTHON), sys.executable, f"python{version}"]
+    # pyenv installs a version it does not select (its shim on PATH then refuses to run).
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    candidates += sorted(map(str, pyenv.glob(f"{version}.*/bin/python{version}")), reverse=True)
     for candidate in filter(None, candidates):
         path = shutil.which(candidate)
         if path is None:

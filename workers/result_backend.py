@@ -23,13 +23,21 @@ from kombu.utils.encoding import bytes_to_str
 ALIAS = "taskport-redis"
 BACKENDS = {ALIAS: f"{__name__}:TaskportRedisBackend"}
 
+_SUCCESS_PREFIX = '{"status": "SUCCESS"'
+_STATUS_PREFIX = '{"status": '
+
 # KEYS: meta key.  ARGV: encoded meta, ttl seconds (0: no expiry).
-# 0 if the stored result is already SUCCESS (left as it is), else 1.
-STORE_UNLESS_SUCCESS = """
+# 0 if the stored result is already SUCCESS (left as it is), else 1. Celery's JSON meta
+# starts with its status, so the check reads a prefix: decoding a large result inside
+# Redis would block the broker. Only a value in another shape is decoded.
+STORE_UNLESS_SUCCESS = f"""
 local current = redis.call('GET', KEYS[1])
 if current then
-  local ok, decoded = pcall(cjson.decode, current)
-  if ok and type(decoded) == 'table' and decoded['status'] == 'SUCCESS' then return 0 end
+  if string.sub(current, 1, {len(_SUCCESS_PREFIX)}) == '{_SUCCESS_PREFIX}' then return 0 end
+  if string.sub(current, 1, {len(_STATUS_PREFIX)}) ~= '{_STATUS_PREFIX}' then
+    local ok, decoded = pcall(cjson.decode, current)
+    if ok and type(decoded) == 'table' and decoded['status'] == 'SUCCESS' then return 0 end
+  end
 end
 local ttl = tonumber(ARGV[2])
 if ttl > 0 then

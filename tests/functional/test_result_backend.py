@@ -98,3 +98,11 @@ def test_one_backend_is_shared_by_every_thread(app: Celery) -> None:
         t.join(5)
     assert len(seen) == 3
     assert all(b is first for b in seen)
+
+
+def test_a_success_written_in_another_key_order_is_kept(app: Celery, redis_client: Any) -> None:
+    # Celery's own encoding starts with the status (read as a prefix); any other writer's
+    # JSON is decoded to find it.
+    redis_client.set(keys.celery_meta("t-5"), json.dumps({"result": 1, "status": "SUCCESS"}))
+    app.backend.mark_as_failure("t-5", RuntimeError("late duplicate"))
+    assert stored(redis_client, "t-5") == {"result": 1, "status": "SUCCESS"}

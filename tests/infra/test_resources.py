@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.bundle import (
+    LAMBDA_PYTHON_VERSION,
     LAMBDA_TASK_ROOT,
     SOURCE_PATHS,
     build_lambda_asset,
@@ -119,12 +120,14 @@ def test_lambda_asset_holds_no_task_code(synthesized: Synthesized) -> None:
     assert (asset / "functions" / "metrics" / "handler.py").is_file()
     assert (asset / "workers" / "catalog.py").is_file()
     assert (asset / "workers" / "contract" / "settings.py").is_file()
-    shipped_workers = {p.name for p in (asset / "workers").iterdir()}
+    shipped_workers = {p.name for p in (asset / "workers").iterdir()} - {"__pycache__"}
     assert shipped_workers == {"__init__.py", "catalog.py", "contract"}
     for task_code in ("app.py", "diagnostics", "notifications", "processing", "ops"):
         assert not (asset / "workers" / task_code).exists()
     assert not (asset / "celery").exists()
-    assert not list(asset.rglob("__pycache__"))
+    # Bytecode, when shipped, is for the Lambda runtime's Python only (never the host's).
+    runtime_tag = "cpython-" + LAMBDA_PYTHON_VERSION.replace(".", "")
+    assert {p.suffixes[-2].lstrip(".") for p in asset.rglob("*.pyc")} <= {runtime_tag}
 
 
 def test_asset_builder_copies_exactly_the_allowed_sources(tmp_path: Path) -> None:

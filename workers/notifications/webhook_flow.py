@@ -93,8 +93,9 @@ def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -
     tenant = task.tenant
     try:
         ep = _usable_endpoint(tenant, endpoint_id, event_type)
-    except (WebhookEndpointMissing, WebhookEndpointDisabled, WebhookDeliveryFailed):
-        # A redelivery of a delivered message replays it even if the endpoint changed since.
+    except Exception:
+        # A redelivery of a delivered message replays it even if the endpoint changed or
+        # cannot be read right now (DynamoDB or KMS errors).
         done = ledger.recorded(redis, task_id, EFFECT)
         if done is not None:
             return {**done, "replayed": True}
