@@ -22,10 +22,12 @@ app = Celery(
     broker=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     backend=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
 )
-app.conf.task_default_queue = "naive"
+QUEUE = "naive"
+TASK = "naive.send_webhook"
+app.conf.task_default_queue = QUEUE
 
 
-@app.task(name="naive.send_webhook")
+@app.task(name=TASK)
 def send_webhook(url: str, secret: str, payload: dict[str, Any]) -> int:
     body = json.dumps(payload).encode()
     stamp = str(int(time.time()))

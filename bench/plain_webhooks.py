@@ -26,8 +26,10 @@ app = Celery(
     broker=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
     backend=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
 )
+QUEUE = "plain"
+TASK = "plain.post"
 app.conf.update(
-    task_default_queue="plain",
+    task_default_queue=QUEUE,
     accept_content=["json"],
     task_serializer="json",
     result_serializer="json",
@@ -48,6 +50,6 @@ def client() -> httpx.Client:
     return httpx.Client(timeout=15, limits=httpx.Limits(max_connections=100), trust_env=False)
 
 
-@app.task(name="plain.post")
+@app.task(name=TASK)
 def post(url: str, payload: dict[str, Any]) -> int:
     return client().post(url, json=payload).status_code

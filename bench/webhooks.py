@@ -105,6 +105,50 @@ def wait_count(probe: Callable[[], int], target: int, timeout: float) -> float:
     return time.monotonic()
 
 
+def worker_argv(
+    app: str, queue: str, pool: str, concurrency: int, prefix: tuple[str, ...] = ()
+) -> list[str]:
+    """``celery worker`` for one queue, started quietly (no gossip, mingle, heartbeat)."""
+    return [
+        sys.executable,
+        *prefix,
+        "-m",
+        "celery",
+        "-A",
+        app,
+        "worker",
+        "-Q",
+        queue,
+        "--pool",
+        pool,
+        "-c",
+        str(concurrency),
+        *QUIET_START,
+    ]
+
+
+def push_messages(
+    client: Any,
+    task: str,
+    queue: str,
+    count: int,
+    kwargs_for: Callable[[int], dict[str, Any]],
+    headers: dict[str, str],
+) -> None:
+    """``count`` prebuilt protocol-2 messages, one pipelined LPUSH each (not timed as work)."""
+    pipe = client.pipeline(transaction=False)
+    for i in range(count):
+        envelope = message.build_envelope(
+            task_name=task,
+            task_id=message.new_task_id(),
+            queue=queue,
+            kwargs=kwargs_for(i),
+            headers=headers,
+        )
+        pipe.lpush(message.queue_list_key(queue), envelope)
+    pipe.execute()
+
+
 def command_counts(client: Any) -> dict[str, int]:
     """Redis commands served so far, by name (INFO commandstats)."""
     stats = client.info("commandstats")
@@ -121,23 +165,27 @@ def run_phase(
     timeout: float,
     redis_client: Any,
 ) -> dict[str, Any]:
-    base = delivered()
-    enqueue(warmup)
-    wait_count(delivered, base + warmup, timeout)
-    base = delivered()
-    cpu0 = cpu_seconds(worker.process.pid)
-    commands0 = command_counts(redis_client)
-    start = time.monotonic()
-    enqueue(n)
-    end = wait_count(delivered, base + n, timeout)
-    cpu = cpu_seconds(worker.process.pid) - cpu0
-    elapsed = end - start
-    commands = command_counts(redis_client)
-    per_delivery = {
-        cmd: round((calls - commands0.get(cmd, 0)) / n, 2)
-        for cmd, calls in sorted(commands.items())
-        if cmd != "info" and calls - commands0.get(cmd, 0) >= n / 10
-    }
+    """Warm up, then time ``n`` deliveries; the worker is stopped at the end either way."""
+    try:
+        base = delivered()
+        enqueue(warmup)
+        wait_count(delivered, base + warmup, timeout)
+        base = delivered()
+        cpu0 = cpu_seconds(worker.process.pid)
+        commands0 = command_counts(redis_client)
+        start = time.monotonic()
+        enqueue(n)
+        end = wait_count(delivered, base + n, timeout)
+        cpu = cpu_seconds(worker.process.pid) - cpu0
+        elapsed = end - start
+        commands = command_counts(redis_client)
+        per_delivery = {
+            cmd: round((calls - commands0.get(cmd, 0)) / n, 2)
+            for cmd, calls in sorted(commands.items())
+            if cmd != "info" and calls - commands0.get(cmd, 0) >= n / 10
+        }
+    finally:
+        worker.stop()
     return {
         "name": name,
         "deliveries": n,
@@ -157,50 +205,32 @@ def plain_phase(
     args: argparse.Namespace,
     received: Callable[[], int],
 ) -> dict[str, Any]:
-    spec = catalog.QUEUES["notifications"]
-    argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "bench.plain_webhooks",
-        "worker",
-        "-Q",
-        "plain",
-        "--pool",
-        spec.pool,
-        "-c",
-        str(spec.concurrency),
-        *QUIET_START,
-    ]
+    from bench import plain_webhooks as plain
+
+    spec = catalog.QUEUES[catalog.TASKS["notifications.send_webhook"].queue]
+    argv = worker_argv("bench.plain_webhooks", plain.QUEUE, spec.pool, spec.concurrency)
     worker = Worker(argv, env, workdir / "plain.log")
 
     def enqueue_plain(count: int) -> None:
-        pipe = client.pipeline(transaction=False)
-        for i in range(count):
-            envelope = message.build_envelope(
-                task_name="plain.post",
-                task_id=message.new_task_id(),
-                queue="plain",
-                kwargs={"url": rec.url(f"/plain/{i % ENDPOINTS}"), "payload": {"n": i}},
-                headers={},
-            )
-            pipe.lpush(message.queue_list_key("plain"), envelope)
-        pipe.execute()
-
-    try:
-        return run_phase(
-            f"plain Celery + one shared httpx.Client ({spec.pool}, c={spec.concurrency})",
-            worker,
-            enqueue_plain,
-            received,
-            args.n,
-            200,
-            args.timeout,
+        push_messages(
             client,
+            plain.TASK,
+            plain.QUEUE,
+            count,
+            lambda i: {"url": rec.url(f"/plain/{i % ENDPOINTS}"), "payload": {"n": i}},
+            {},
         )
-    finally:
-        worker.stop()
+
+    return run_phase(
+        f"plain Celery + one shared httpx.Client ({spec.pool}, c={spec.concurrency})",
+        worker,
+        enqueue_plain,
+        received,
+        args.n,
+        200,
+        args.timeout,
+        client,
+    )
 
 
 def naive_phase(
@@ -213,48 +243,32 @@ def naive_phase(
 ) -> dict[str, Any]:
     import redis
 
-    naive_argv = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "bench.naive_webhooks",
-        "worker",
-        "-Q",
-        "naive",
-        "--pool",
-        "prefork",
-        "-c",
-        "2",
-        *QUIET_START,
-    ]
-    naive = Worker(naive_argv, env, workdir / "naive.log")
-    from bench.naive_webhooks import app as naive_app
+    from bench import naive_webhooks as naive_contender
 
+    argv = worker_argv("bench.naive_webhooks", naive_contender.QUEUE, "prefork", 2)
+    naive = Worker(argv, env, workdir / "naive.log")
+    naive_app = naive_contender.app
     naive_app.conf.broker_url = url
     naive_app.conf.result_backend = url
 
     def enqueue_naive(count: int) -> None:
         for i in range(count):
             naive_app.send_task(
-                "naive.send_webhook",
+                naive_contender.TASK,
                 args=(rec.url("/naive"), "s3cret", {"n": i}),
-                queue="naive",
+                queue=naive_contender.QUEUE,
             )
 
-    try:
-        return run_phase(
-            "naive (new httpx.Client per request, prefork c=2)",
-            naive,
-            enqueue_naive,
-            received,
-            args.naive_n,
-            20,
-            args.timeout,
-            redis.Redis.from_url(url, decode_responses=True),
-        )
-    finally:
-        naive.stop()
+    return run_phase(
+        "naive (new httpx.Client per request, prefork c=2)",
+        naive,
+        enqueue_naive,
+        received,
+        args.naive_n,
+        20,
+        args.timeout,
+        redis.Redis.from_url(url, decode_responses=True),
+    )
 
 
 def main() -> None:
@@ -308,63 +322,43 @@ def main() -> None:
                 undo()
 
             # ---- taskport: one notifications worker, the catalog's pool and concurrency.
-            spec = catalog.QUEUES["notifications"]
+            task = catalog.TASKS["notifications.send_webhook"]
+            spec = catalog.QUEUES[task.queue]
             pool = args.pool or spec.pool
             concurrency = args.concurrency or spec.concurrency
-            profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
-            argv = [
-                sys.executable,
-                *profile,
-                "-m",
-                "celery",
-                "-A",
-                "workers.app",
-                "worker",
-                "-Q",
-                "notifications",
-                "--pool",
-                pool,
-                "-c",
-                str(concurrency),
-                *QUIET_START,
-            ]
+            profile = ("-m", "cProfile", "-o", args.profile) if args.profile else ()
+            argv = worker_argv("workers.app", task.queue, pool, concurrency, profile)
             worker = Worker(argv, env, workdir / "taskport.log")
 
             def enqueue_taskport(count: int) -> None:
-                pipe = client.pipeline(transaction=False)
-                for i in range(count):
-                    envelope = message.build_envelope(
-                        task_name="notifications.send_webhook",
-                        task_id=message.new_task_id(),
-                        queue="notifications",
-                        kwargs={
-                            "endpoint_id": endpoints[i % ENDPOINTS],
-                            "event_type": "bench.event",
-                            "payload": {"n": i},
-                        },
-                        headers={TENANT_HEADER: TENANT},
-                    )
-                    pipe.lpush(message.queue_list_key("notifications"), envelope)
-                pipe.execute()
+                push_messages(
+                    client,
+                    task.name,
+                    task.queue,
+                    count,
+                    lambda i: {
+                        "endpoint_id": endpoints[i % ENDPOINTS],
+                        "event_type": "bench.event",
+                        "payload": {"n": i},
+                    },
+                    {TENANT_HEADER: TENANT},
+                )
 
             def received() -> int:
                 return len(rec.requests)
 
-            try:
-                rows.append(
-                    run_phase(
-                        f"taskport ({pool}, c={concurrency}, 1 worker)",
-                        worker,
-                        enqueue_taskport,
-                        received,
-                        args.n,
-                        200,
-                        args.timeout,
-                        client,
-                    )
+            rows.append(
+                run_phase(
+                    f"taskport ({pool}, c={concurrency}, 1 worker)",
+                    worker,
+                    enqueue_taskport,
+                    received,
+                    args.n,
+                    200,
+                    args.timeout,
+                    client,
                 )
-            finally:
-                worker.stop()
+            )
 
             # ---- naive: new httpx.Client per request, prefork pool of 2, Celery defaults.
             if not args.skip_naive:
