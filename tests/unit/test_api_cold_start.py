@@ -8,9 +8,6 @@ request" is a per-process property.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +15,7 @@ import pytest
 from functions.api import models
 from functions.api.routes import ROUTES
 from functions.api.validation import validation_error
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.fresh_python import run_python
 
 # Loaded for the routes a submit does not use (webhooks, reads, OpenAPI).
 NOT_ON_SUBMIT_PATH = [
@@ -42,16 +38,7 @@ def run(code: str) -> Any:
         "sys.path.insert(0, '.');"
         "from tests.functional.conftest import ApiClient;"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", prelude + code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(run_python(prelude + code).strip().splitlines()[-1])
 
 
 def test_a_cold_submit_loads_no_other_route_and_builds_no_other_task_model() -> None:

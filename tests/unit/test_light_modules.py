@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.fresh_python import run_python
 
 BLOCK_HEAVY = """
 import importlib.abc, sys
@@ -22,17 +20,7 @@ sys.meta_path.insert(0, Block())
 """
 
 
-def run(code: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+run = run_python
 
 
 LIGHT = [
