@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workers.contract import keys, records, scripts
 
 if TYPE_CHECKING:
     import redis
 
-_client: tuple[int, redis.Redis, Any, Any, Any] | None = None
+
+class _Connection(NamedTuple):
+    pid: int
+    client: redis.Redis
+    set_state: Any  # registered scripts (EVALSHA after the first call)
+    start: Any
+    count_lost_run: Any
+
+
+_conn: _Connection | None = None
 
 CANCELLED = scripts.START_CANCELLED
 LOST_TOO_OFTEN = scripts.START_LOST_TOO_OFTEN
@@ -19,9 +28,13 @@ LOST_TOO_OFTEN = scripts.START_LOST_TOO_OFTEN
 
 def state_client() -> redis.Redis:
     """One client per process, created after fork (prefork children must not share it)."""
-    global _client  # noqa: PLW0603 - a per-process cache keyed by pid
+    return _connection().client
+
+
+def _connection() -> _Connection:
+    global _conn  # noqa: PLW0603 - a per-process cache keyed by pid
     pid = os.getpid()
-    if _client is None or _client[0] != pid:
+    if _conn is None or _conn.pid != pid:
         import redis
 
         from workers.app import app
@@ -33,14 +46,14 @@ def state_client() -> redis.Redis:
             socket_connect_timeout=5,
             health_check_interval=25,
         )
-        _client = (
+        _conn = _Connection(
             pid,
             client,
             client.register_script(scripts.SET_STATE),
             client.register_script(scripts.START),
             client.register_script(scripts.COUNT_LOST_RUN),
         )
-    return _client[1]
+    return _conn
 
 
 def _argv(task_id: str, state: str, fields: dict[str, Any]) -> list[Any]:
@@ -52,9 +65,9 @@ def _argv(task_id: str, state: str, fields: dict[str, Any]) -> list[Any]:
 
 def set_state(task_id: str, state: str, **fields: Any) -> str | None:
     """Move the task's record to ``state``; returns the previous state (None: no record)."""
-    state_client()
-    assert _client is not None
-    prev = _client[2](keys=[keys.task_record(task_id)], args=_argv(task_id, state, fields))
+    prev = _connection().set_state(
+        keys=[keys.task_record(task_id)], args=_argv(task_id, state, fields)
+    )
     return prev or None
 
 
@@ -62,10 +75,8 @@ def start(task_id: str) -> str | None:
     """Begin a run in one round trip: ``CANCELLED`` if the durable cancel flag is set,
     ``LOST_TOO_OFTEN`` if its pool process died under it too often (nothing changed in
     either case), else the record moves to STARTED and the previous state is returned."""
-    state_client()
-    assert _client is not None
     fields = {records.F_STARTED: time.time(), records.F_ATTEMPTS: 1}
-    prev = _client[3](
+    prev = _connection().start(
         keys=[keys.task_record(task_id), keys.cancel_flag(task_id)],
         args=_argv(task_id, records.STARTED, fields),
     )
@@ -78,9 +89,7 @@ def mark_finished(task_id: str, state: str) -> None:
 
 def count_lost_run(task_id: str) -> int:
     """One more run of this task lost with its pool process; the count so far."""
-    state_client()
-    assert _client is not None
-    return int(_client[4](keys=[keys.task_record(task_id)]))
+    return int(_connection().count_lost_run(keys=[keys.task_record(task_id)]))
 
 
 def is_cancelled(task_id: str) -> bool:
