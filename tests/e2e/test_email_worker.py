@@ -14,13 +14,15 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from infra.local.redis_server import RedisServer
 from tests.support import notify_env
 from tests.support.notify_env import Moto, NotificationsWorker
 from workers.contract import keys, suppressions
 from workers.contract import settings as names
 
 pytestmark = pytest.mark.e2e
+
+# A database of its own for this module's long-lived workers (tests/e2e/conftest.py).
+MODULE_DB = 6
 
 TENANT = "acme"
 RATE = 20.0
@@ -34,16 +36,8 @@ def moto() -> Iterator[Moto]:
 
 
 @pytest.fixture(scope="module")
-def rdb(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(f"redis://127.0.0.1:{redis_server.port}/6", decode_responses=True)
-    client.flushdb()
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
 def workers(
-    rdb: redis.Redis, moto: Moto, tmp_path_factory: pytest.TempPathFactory
+    module_url: str, moto: Moto, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[list[NotificationsWorker]]:
     env = notify_env.worker_env(
         moto,
@@ -55,8 +49,7 @@ def workers(
         },
     )
     undo = notify_env.set_process_env(env)
-    kwargs = rdb.connection_pool.connection_kwargs
-    broker = f"redis://127.0.0.1:{kwargs['port']}/{kwargs['db']}"
+    broker = module_url
     logs = tmp_path_factory.mktemp("email-logs")
     started = [
         NotificationsWorker(broker, log_dir=logs, concurrency=10, extra_env=env) for _ in range(3)

@@ -15,7 +15,6 @@ import pytest
 import redis
 from standardwebhooks.webhooks import Webhook
 
-from infra.local.redis_server import RedisServer
 from tests.support import notify_env
 from tests.support.notify_env import Moto, NotificationsWorker, Receiver
 from tests.support.polling import wait_for
@@ -24,6 +23,9 @@ from workers.contract import settings as names
 from workers.maintenance import retry_schedule
 
 pytestmark = pytest.mark.e2e
+
+# A database of its own for this module's long-lived workers (tests/e2e/conftest.py).
+MODULE_DB = 5
 
 TENANT = "acme"
 REBIND_HOST = "rebind.example.test"
@@ -40,15 +42,6 @@ def moto() -> Iterator[Moto]:
 def rec() -> Iterator[Receiver]:
     with notify_env.receiver() as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def rdb(redis_server: RedisServer) -> Iterator[redis.Redis]:
-    url = f"redis://127.0.0.1:{redis_server.port}/5"
-    client = redis.Redis.from_url(url, decode_responses=True)
-    client.flushdb()
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +64,10 @@ def env(moto: Moto, rec: Receiver) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def worker(
-    rdb: redis.Redis, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    module_url: str, env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[NotificationsWorker]:
-    url = rdb.connection_pool.connection_kwargs
-    broker = f"redis://127.0.0.1:{url['port']}/{url['db']}"
     worker = NotificationsWorker(
-        broker, log_dir=tmp_path_factory.mktemp("wh-logs"), concurrency=10, extra_env=env
+        module_url, log_dir=tmp_path_factory.mktemp("wh-logs"), concurrency=10, extra_env=env
     )
     worker.start()
     yield worker

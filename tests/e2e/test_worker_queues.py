@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import redis
 
-from infra.local.redis_server import RedisServer
 from tests.support.polling import wait_for
 from tests.support.workers import WorkerFleet, WorkerProcess, queued_task_ids
 from workers import catalog
@@ -19,45 +18,21 @@ from workers.contract import headers, keys, records
 
 pytestmark = pytest.mark.e2e
 
+# A database of its own for this module's long-lived workers (tests/e2e/conftest.py).
+MODULE_DB = 4
+
 # Celery's own default queue, which a taskport worker must leave alone.
 CELERY_DEFAULT_QUEUE = "celery"
 FINAL = tuple(records.FINAL_STATES)
 
 
 @pytest.fixture(scope="module")
-def url(redis_server: RedisServer) -> str:
-    # A database of its own: other modules' per-test flushes cannot touch this worker.
-    url = f"redis://127.0.0.1:{redis_server.port}/4"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
-
-
-@pytest.fixture(scope="module")
-def worker(url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    fleet = WorkerFleet(url, tmp_path_factory.mktemp("worker-logs"))
+def worker(module_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    fleet = WorkerFleet(module_url, tmp_path_factory.mktemp("worker-logs"))
     try:
         yield fleet.start(queues=None, concurrency=1)
     finally:
         fleet.stop_all()
-
-
-@pytest.fixture(scope="module")
-def rdb(url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def client_app(url: str) -> Iterator[Any]:
-    from celery import Celery
-
-    app = Celery("other-service", broker=url)
-    app.conf.update(task_serializer="json", accept_content=["json"])
-    yield app
-    app.close()
 
 
 def final_meta(rdb: redis.Redis, task_id: str) -> dict[str, Any] | None:

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import redis
 
-from infra.local.redis_server import RedisServer
 from tests.support.api_events import ApiCaller, reset_api_settings
 from tests.support.polling import wait_for
 from tests.support.workers import WorkerFleet, WorkerProcess
@@ -23,21 +22,15 @@ from workers.contract.settings import ENV_REDIS_URL
 
 pytestmark = pytest.mark.e2e
 
+# A database of its own for this module's long-lived workers (tests/e2e/conftest.py).
+MODULE_DB = 3
+
 FINAL = tuple(records.FINAL_STATES)
 
 
 @pytest.fixture(scope="module")
-def shared_url(redis_server: RedisServer) -> str:
-    url = f"redis://127.0.0.1:{redis_server.port}/3"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-    return url
-
-
-@pytest.fixture(scope="module")
-def worker(shared_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    fleet = WorkerFleet(shared_url, tmp_path_factory.mktemp("worker-logs"))
+def worker(module_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    fleet = WorkerFleet(module_url, tmp_path_factory.mktemp("worker-logs"))
     try:
         yield fleet.start(concurrency=2)
     finally:
@@ -45,30 +38,12 @@ def worker(shared_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def api(shared_url: str, worker: WorkerProcess) -> Iterator[ApiCaller]:
+def api(module_url: str, worker: WorkerProcess) -> Iterator[ApiCaller]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(ENV_REDIS_URL, shared_url)
+        patch.setenv(ENV_REDIS_URL, module_url)
         reset_api_settings()
         yield ApiCaller(tenant="acme")
     reset_api_settings()
-
-
-@pytest.fixture(scope="module")
-def rdb(shared_url: str) -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(shared_url, decode_responses=True)
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def client_app(shared_url: str) -> Iterator[Any]:
-    """A plain Celery app of "another service": no taskport code, only names."""
-    from celery import Celery
-
-    app = Celery("other-service", broker=shared_url)
-    app.conf.update(task_serializer="json", accept_content=["json"])
-    yield app
-    app.close()
 
 
 def celery_meta(rdb: redis.Redis, task_id: str) -> dict[str, Any] | None:
