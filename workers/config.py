@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -28,16 +27,11 @@ class WorkerSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WorkerSettings:
-        env = os.environ if environ is None else environ
         mapping = {
             "soft_shutdown_timeout": contract.ENV_SOFT_SHUTDOWN_TIMEOUT,
             "unacked_restore_interval": contract.ENV_UNACKED_RESTORE_INTERVAL,
         }
-        values = {field: env[var] for field, var in mapping.items() if env.get(var)}
-        try:
-            return cls.model_validate(values)
-        except ValueError as exc:
-            raise SettingsError(f"invalid worker settings: {exc}") from None
+        return contract.validated(cls, contract.env_values(mapping, environ), "worker")
 
 
 def redis_url_with_password(core: CoreSettings) -> str:

@@ -8,7 +8,6 @@ notifications workers (everything). Environment variable names live in
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from workers.contract import settings as names
 from workers.contract.email_address import EmailAddress
-from workers.contract.settings import SettingsError, core_settings
+from workers.contract.settings import core_settings
 
 # Standard Webhooks' suggested schedule (seconds after each failed attempt): 5 s, 5 min,
 # 30 min, 2 h, 5 h, 10 h, 10 h; jitter is added on top.
@@ -97,7 +96,6 @@ class NotificationSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NotificationSettings:
-        env = os.environ if environ is None else environ
         mapping = {
             "email_from": names.ENV_EMAIL_FROM,
             "configuration_set": names.ENV_SES_CONFIGURATION_SET,
@@ -118,14 +116,11 @@ class NotificationSettings(BaseModel):
             "test_dns_overrides": names.ENV_TEST_DNS_OVERRIDES,
             "test_ses_faults": names.ENV_TEST_SES_FAULTS,
         }
-        values: dict[str, Any] = {f: env[v] for f, v in mapping.items() if env.get(v)}
-        try:
-            core = core_settings() if environ is None else names.CoreSettings.from_env(env)
-            values.setdefault("env", core.env)
-            values.setdefault("table_name", core.table_name)
-            return cls.model_validate(values)
-        except ValueError as exc:
-            raise SettingsError(f"invalid notification settings: {exc}") from None
+        values = names.env_values(mapping, environ)
+        core = core_settings() if environ is None else names.CoreSettings.from_env(environ)
+        values.setdefault("env", core.env)
+        values.setdefault("table_name", core.table_name)
+        return names.validated(cls, values, "notification")
 
 
 @lru_cache(maxsize=1)

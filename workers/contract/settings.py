@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -33,6 +33,23 @@ Environment = Literal["aws", "local", "test"]
 
 class SettingsError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
+
+
+def env_values(mapping: Mapping[str, str], environ: Mapping[str, str] | None) -> dict[str, Any]:
+    """Field -> value for each variable of ``mapping`` (field -> variable) that is set."""
+    env = os.environ if environ is None else environ
+    return {field: env[var] for field, var in mapping.items() if env.get(var)}
+
+
+def validated(model: type[SettingsModel], values: Mapping[str, Any], what: str) -> SettingsModel:
+    """The settings, or a SettingsError naming each bad field (models hide input values)."""
+    try:
+        return model.model_validate(values)
+    except ValueError as exc:
+        raise SettingsError(f"invalid {what} settings: {exc}") from None
 
 
 class CoreSettings(BaseModel):
@@ -85,7 +102,6 @@ class CoreSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CoreSettings:
-        env = os.environ if environ is None else environ
         mapping = {
             "redis_url": ENV_REDIS_URL,
             "redis_password": ENV_REDIS_PASSWORD,
@@ -98,11 +114,7 @@ class CoreSettings(BaseModel):
             "max_body_bytes": ENV_MAX_BODY_BYTES,
             "redis_timeout_seconds": ENV_REDIS_TIMEOUT,
         }
-        values = {field: env[var] for field, var in mapping.items() if env.get(var)}
-        try:
-            return cls.model_validate(values)
-        except ValueError as exc:
-            raise SettingsError(f"invalid taskport settings: {exc}") from None
+        return validated(cls, env_values(mapping, environ), "taskport")
 
 
 @lru_cache(maxsize=1)
