@@ -118,6 +118,18 @@ def test_delivery_is_signed_and_recorded(
     assert json.loads(attempts[0])["outcome"] == "delivered"
 
 
+def test_a_named_host_is_resolved_in_the_worker(
+    worker: NotificationsWorker, rdb: redis.Redis, rec: Receiver, moto: Moto
+) -> None:
+    # The system resolver, run in gevent's thread pool within the tenant's share.
+    endpoint_id, secret = register(moto, rec.url("/named", host="localhost"))
+    task_id = deliver(rdb, endpoint_id, {"named": True})
+    done = notify_env.wait_result(rdb, task_id)
+    assert done["status"] == "SUCCESS", worker.log_tail()
+    [got] = rec.at("/named")
+    assert verify(secret, got)["data"] == {"named": True}
+
+
 def test_retry_keeps_id_changes_timestamp(
     worker: NotificationsWorker, rdb: redis.Redis, rec: Receiver, moto: Moto
 ) -> None:

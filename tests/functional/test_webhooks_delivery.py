@@ -86,31 +86,94 @@ def test_total_deadline_stops_a_dripping_server(dripping_server: tuple[int, list
     assert 0 < len(dripped) < 100
 
 
-def test_a_hanging_resolver_ends_at_the_deadline() -> None:
-    import gevent
+class HangingDNS:
+    """A resolver that blocks its OS thread, as getaddrinfo does when no nameserver answers,
+    for hosts under ``.hangs.test``; the test releases it at the end."""
 
-    resolved: list[str] = []
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.lookups: list[str] = []
+        self.lock = threading.Lock()
 
-    def hanging(host: str, port: int) -> list[str]:
-        resolved.append(host)
-        gevent.sleep(30)  # a DNS server that never answers (green, as under the worker pool)
+    def __call__(self, host: str, port: int) -> list[str]:
+        if host.endswith(".hangs.test"):
+            with self.lock:
+                self.lookups.append(host)
+            self.release.wait(30)
         return ["127.0.0.1"]
 
+
+@pytest.fixture
+def hanging_dns() -> Iterator[HangingDNS]:
+    dns = HangingDNS()
+    try:
+        yield dns
+    finally:
+        dns.release.set()
+
+
+def test_a_hanging_resolver_ends_at_the_deadline(hanging_dns: HangingDNS) -> None:
+    import gevent
+
     hung = network.build_client(
-        connect_timeout=30, read_timeout=30, resolver=hanging, allow_loopback=True
+        connect_timeout=30, read_timeout=30, resolver=hanging_dns, allow_loopback=True
     )
     result = gevent.spawn(
         delivery.attempt,
         hung,
-        "http://slow-dns.hooks.test/",
+        "http://slow-dns.hangs.test/",
         b"{}",
         {},
         deadline_seconds=0.5,
         max_response_bytes=1024,
     ).get(timeout=10)
-    assert resolved == ["slow-dns.hooks.test"]
+    assert hanging_dns.lookups == ["slow-dns.hangs.test"]
     assert result.outcome == delivery.RETRY
     assert "deadline exceeded while resolving" in (result.error or "")
+
+
+def test_a_tenant_whose_dns_hangs_holds_only_its_share_of_resolver_threads(
+    rec: Receiver, hanging_dns: HangingDNS
+) -> None:
+    import gevent
+
+    shared = network.build_client(
+        connect_timeout=5,
+        read_timeout=5,
+        resolver=hanging_dns,
+        allow_loopback=True,
+        resolves_per_tenant=2,
+    )
+
+    def deliver(host: str, tenant: str, deadline: float) -> delivery.Result:
+        return delivery.attempt(
+            shared,
+            rec.url("/hook", host=host),
+            b"{}",
+            {},
+            deadline_seconds=deadline,
+            max_response_bytes=1024,
+            tenant=tenant,
+        )
+
+    # More hanging lookups than gevent's default pool has threads (10), each on its own host.
+    stuck = [gevent.spawn(deliver, f"h{i}.hangs.test", "evil", 0.5) for i in range(12)]
+    gevent.joinall(stuck, timeout=10, raise_error=True)
+    assert all(g.value.outcome == delivery.RETRY for g in stuck)
+    assert all("resolving" in (g.value.error or "") for g in stuck)
+    # Only the tenant's share ever reached a thread; the other lookups waited for a turn.
+    assert len(hanging_dns.lookups) == 2
+
+    # Another tenant resolves and delivers while those two threads are still blocked.
+    other = gevent.spawn(deliver, "ok.hooks.test", "good", 5).get(timeout=10)
+    assert other.outcome == delivery.DELIVERED
+    assert len(rec.at("/hook")) == 1
+
+    # When the stuck lookups end, the tenant has its turns back.
+    hanging_dns.release.set()
+    again = gevent.spawn(deliver, "h99.hangs.test", "evil", 5).get(timeout=10)
+    assert again.outcome == delivery.DELIVERED
+    assert len(rec.at("/hook")) == 2
 
 
 def test_proxy_environment_is_ignored(rec: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -50,6 +50,10 @@ class NotificationSettings(BaseModel):
     webhook_max_response_bytes: int = Field(default=4096, ge=0)
     webhook_retry_after_cap_seconds: float = Field(default=3600.0, ge=0)
     webhook_endpoint_concurrency: int = Field(default=8, ge=1, le=1000)
+    # Green pool: gevent resolves names in a thread pool, and a lookup that hangs holds its
+    # thread past any deadline; one tenant may hold this many (resolver_gate).
+    webhook_resolver_threads: int = Field(default=32, ge=1, le=1000)
+    webhook_resolves_per_tenant: int = Field(default=4, ge=1, le=1000)
     webhook_secret_grace_seconds: int = Field(default=86_400, ge=0)
     # Workers cache an endpoint item this long (rotation/disable visible after it).
     webhook_endpoint_cache_seconds: float = Field(default=5.0, ge=0)
@@ -110,6 +114,8 @@ class NotificationSettings(BaseModel):
             "webhook_max_age_seconds": names.ENV_WEBHOOK_MAX_AGE,
             "webhook_deadline_seconds": names.ENV_WEBHOOK_DEADLINE,
             "webhook_endpoint_concurrency": names.ENV_WEBHOOK_ENDPOINT_CONCURRENCY,
+            "webhook_resolver_threads": names.ENV_WEBHOOK_RESOLVER_THREADS,
+            "webhook_resolves_per_tenant": names.ENV_WEBHOOK_RESOLVES_PER_TENANT,
             "webhook_secret_grace_seconds": names.ENV_WEBHOOK_SECRET_GRACE,
             "short_retry_max_seconds": names.ENV_SHORT_RETRY_MAX,
             "webhook_endpoint_cache_seconds": names.ENV_WEBHOOK_ENDPOINT_CACHE,

@@ -16,6 +16,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -116,8 +117,11 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
-def system_resolver(host: str, port: int) -> list[str]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+def system_resolver(
+    host: str, port: int, getaddrinfo: Callable[..., Any] | None = None
+) -> list[str]:
+    # getaddrinfo is looked up per call: gevent's monkey patching may replace it later.
+    infos = (getaddrinfo or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

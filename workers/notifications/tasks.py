@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from celery import signals
@@ -21,11 +22,15 @@ def _check_settings(**_: Any) -> None:
     # A refused setting (loopback webhooks outside local/test) stops the worker at start.
     # Celery logs and swallows exceptions from signal receivers: SystemExit is not.
     try:
-        notify_settings()
+        settings = notify_settings()
     except SettingsError as exc:
         log.critical("%s", exc)
         raise SystemExit(f"taskport: {exc}") from None
     green_polling.install()
+    if "gevent" in sys.modules:
+        from workers.notifications.webhooks import resolver_gate
+
+        resolver_gate.pool_threads(settings.webhook_resolver_threads)
 
 
 @catalog_task(app, "notifications.send_email")

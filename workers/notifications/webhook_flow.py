@@ -127,6 +127,7 @@ def run(task: Any, endpoint_id: str, event_type: str, payload: dict[str, Any]) -
             headers,
             deadline_seconds=settings.webhook_deadline_seconds,
             max_response_bytes=settings.webhook_max_response_bytes,
+            tenant=tenant,
         )
     except BaseException:
         concurrency.release(redis, endpoint_id, task_id)

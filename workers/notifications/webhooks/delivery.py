@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from workers.contract import ssrf
-from workers.notifications.webhooks import network
+from workers.notifications.webhooks import network, resolver_gate
 
 DELIVERED = "delivered"
 RETRY = "retry"
@@ -65,15 +65,18 @@ def attempt(
     *,
     deadline_seconds: float,
     max_response_bytes: int,
+    tenant: str | None = None,
 ) -> Result:
-    """POST once within the deadline; the response body is read up to a small cap."""
+    """POST once within the deadline; the response body is read up to a small cap.
+
+    Name lookups count against ``tenant``'s share of the resolver threads."""
     start = time.monotonic()
 
     def elapsed() -> float:
         return round((time.monotonic() - start) * 1000, 1)
 
     try:
-        with network.deadline(deadline_seconds):
+        with network.deadline(deadline_seconds), resolver_gate.on_behalf_of(tenant):
             request_headers = {**headers, "content-type": "application/json"}
             with client.stream("POST", url, content=body, headers=request_headers) as response:
                 read = 0

@@ -27,6 +27,7 @@ import httpcore
 import httpx
 
 from workers.contract import ssrf
+from workers.notifications.webhooks.resolver_gate import ResolverGate
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "webhook_deadline", default=None
@@ -113,10 +114,12 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
         resolver: ssrf.Resolver = ssrf.system_resolver,
         allow_loopback: bool = False,
         inner: httpcore.NetworkBackend | None = None,
+        resolves_per_tenant: int = 4,
     ) -> None:
         self._resolver = resolver
         self._allow_loopback = allow_loopback
         self._inner = inner or httpcore.SyncBackend()
+        self._gate = ResolverGate(resolves_per_tenant)
 
     def connect_tcp(
         self,
@@ -151,14 +154,18 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
                 host, port, resolver=self._resolver, allow_loopback=self._allow_loopback
             )
         # Resolution counts against the delivery deadline too: a resolver that hangs must
-        # not hold a slot. Under the green pool (the notifications queue's) getaddrinfo
-        # yields to the hub, so a gevent timeout can end it.
+        # not hold a slot. Under the green pool (the notifications queue's) the lookup runs
+        # in the hub's thread pool, within the tenant's share of it (resolver_gate), and a
+        # gevent timeout ends the wait.
         import gevent
+
+        def gated(name: str, number: int) -> list[str]:
+            return self._gate.resolve(self._resolver, name, number)
 
         expired = httpcore.ConnectTimeout("webhook delivery deadline exceeded while resolving")
         with gevent.Timeout(remaining, expired):
             return ssrf.checked_addresses(
-                host, port, resolver=self._resolver, allow_loopback=self._allow_loopback
+                host, port, resolver=gated, allow_loopback=self._allow_loopback
             )
 
     def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
@@ -219,9 +226,12 @@ def build_client(
     allow_loopback: bool = False,
     max_connections: int = 128,
     shards: int = 16,
+    resolves_per_tenant: int = 4,
 ) -> httpx.Client:
     """One client per worker process: keep-alive, bounded pools, no redirects, no proxies."""
-    backend = CheckedNetworkBackend(resolver=resolver, allow_loopback=allow_loopback)
+    backend = CheckedNetworkBackend(
+        resolver=resolver, allow_loopback=allow_loopback, resolves_per_tenant=resolves_per_tenant
+    )
     per_shard = max(1, -(-max_connections // shards))
     limits = httpx.Limits(
         max_connections=per_shard,
