@@ -121,7 +121,7 @@ def test_delivery_is_signed_and_recorded(
 def test_a_named_host_is_resolved_in_the_worker(
     worker: NotificationsWorker, rdb: redis.Redis, rec: Receiver, moto: Moto
 ) -> None:
-    # The system resolver, run in gevent's thread pool within the tenant's share.
+    # The system resolver (behind the test's DNS overrides), in the resolver gate's threads.
     endpoint_id, secret = register(moto, rec.url("/named", host="localhost"))
     task_id = deliver(rdb, endpoint_id, {"named": True})
     done = notify_env.wait_result(rdb, task_id)

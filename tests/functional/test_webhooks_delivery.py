@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import notify_env
+from tests.support.fresh_python import run_python
 from tests.support.notify_env import Receiver
 from workers.notifications.webhooks import delivery, network
 
@@ -174,6 +175,44 @@ def test_a_tenant_whose_dns_hangs_holds_only_its_share_of_resolver_threads(
     again = gevent.spawn(deliver, "h99.hangs.test", "evil", 5).get(timeout=10)
     assert again.outcome == delivery.DELIVERED
     assert len(rec.at("/hook")) == 2
+
+
+GATED_LOOKUPS_UNDER_GEVENT = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import gevent
+import socket
+
+from workers.contract import ssrf
+from workers.notifications.webhooks.resolver_gate import ResolverGate, on_behalf_of
+
+gate = ResolverGate(threads=32, per_tenant=2)
+
+def lookup(tenant, host):
+    with on_behalf_of(tenant):
+        return gate.resolve(ssrf.system_resolver, host, 80)
+
+def refused():
+    try:
+        lookup("t0", "no-such-host.invalid")
+    except OSError as exc:
+        return type(exc).__name__
+
+jobs = [gevent.spawn(lookup, f"t{i % 16}", "localhost") for i in range(32)]
+gevent.joinall(jobs, timeout=20)
+answers = [job.value for job in jobs if job.successful()]
+print(len(answers), all("127.0.0.1" in a for a in answers), refused(), gate.tenants())
+"""
+
+
+@pytest.mark.parametrize("run", range(3))
+def test_gated_lookups_use_the_real_resolver_under_monkey_patching(run: int) -> None:
+    # A fresh, monkey-patched interpreter each time, as in the worker: the first lookups
+    # there import the idna codec, which deadlocked pool threads when several did it at once.
+    out = run_python(GATED_LOOKUPS_UNDER_GEVENT, timeout=60).split()
+    assert out == ["32", "True", "gaierror", "0"]
 
 
 def test_proxy_environment_is_ignored(rec: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -151,6 +151,18 @@ def test_test_seams_are_refused_outside_test() -> None:
         NotificationSettings.from_env({names.ENV_ENV: "local", names.ENV_TEST_SES_FAULTS: "1"})
 
 
+def test_one_tenant_may_not_hold_every_resolver_thread() -> None:
+    with pytest.raises(SettingsError, match=names.ENV_WEBHOOK_RESOLVES_PER_TENANT):
+        NotificationSettings.from_env(
+            {
+                names.ENV_WEBHOOK_RESOLVER_THREADS: "8",
+                names.ENV_WEBHOOK_RESOLVES_PER_TENANT: "8",
+            }
+        )
+    settings = NotificationSettings.from_env({names.ENV_WEBHOOK_RESOLVER_THREADS: "8"})
+    assert settings.webhook_resolves_per_tenant < settings.webhook_resolver_threads
+
+
 def test_backend_checks_before_connecting() -> None:
     connects: list[tuple[str, int]] = []
 

@@ -50,9 +50,9 @@ class NotificationSettings(BaseModel):
     webhook_max_response_bytes: int = Field(default=4096, ge=0)
     webhook_retry_after_cap_seconds: float = Field(default=3600.0, ge=0)
     webhook_endpoint_concurrency: int = Field(default=8, ge=1, le=1000)
-    # Green pool: gevent resolves names in a thread pool, and a lookup that hangs holds its
-    # thread past any deadline; one tenant may hold this many (resolver_gate).
-    webhook_resolver_threads: int = Field(default=32, ge=1, le=1000)
+    # Green pool: webhook names are resolved in a pool of threads, and a lookup that hangs
+    # holds its thread past any deadline; one tenant may hold only a few (resolver_gate).
+    webhook_resolver_threads: int = Field(default=32, ge=2, le=1000)
     webhook_resolves_per_tenant: int = Field(default=4, ge=1, le=1000)
     webhook_secret_grace_seconds: int = Field(default=86_400, ge=0)
     # Workers cache an endpoint item this long (rotation/disable visible after it).
@@ -92,6 +92,12 @@ class NotificationSettings(BaseModel):
             raise ValueError(f"{names.ENV_WEBHOOK_RETRY_SCHEDULE} needs at least one delay")
         if any(not 0 < p < 65536 for p in self.webhook_ports):
             raise ValueError(f"{names.ENV_WEBHOOK_PORTS}: ports are 1..65535")
+        if self.webhook_resolves_per_tenant >= self.webhook_resolver_threads:
+            # One tenant whose DNS hangs could then hold every resolver thread.
+            raise ValueError(
+                f"{names.ENV_WEBHOOK_RESOLVES_PER_TENANT} must be below"
+                f" {names.ENV_WEBHOOK_RESOLVER_THREADS}"
+            )
         return self
 
     @property

@@ -11,6 +11,7 @@ and tests only (the settings refuse the flag elsewhere).
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import re
 import socket
@@ -117,11 +118,18 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
-def system_resolver(
-    host: str, port: int, getaddrinfo: Callable[..., Any] | None = None
-) -> list[str]:
-    # getaddrinfo is looked up per call: gevent's monkey patching may replace it later.
-    infos = (getaddrinfo or socket.getaddrinfo)(host, port, type=socket.SOCK_STREAM)
+# Which getaddrinfo the system resolver calls when not socket's: the webhook resolver gate
+# runs lookups in gevent pool threads, where the real one must be used (gevent's patched
+# one would start a hub and a thread pool of its own in every such thread).
+lookup_function: contextvars.ContextVar[Callable[..., Any] | None] = contextvars.ContextVar(
+    "ssrf_getaddrinfo", default=None
+)
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    # socket.getaddrinfo is looked up per call: gevent's monkey patching replaces it later.
+    getaddrinfo = lookup_function.get() or socket.getaddrinfo
+    infos = getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 

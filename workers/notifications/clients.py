@@ -55,5 +55,6 @@ def _webhook_client(pid: int) -> httpx.Client:
         read_timeout=settings.webhook_deadline_seconds,
         resolver=resolver,
         allow_loopback=settings.allow_loopback_webhooks,
+        resolver_threads=settings.webhook_resolver_threads,
         resolves_per_tenant=settings.webhook_resolves_per_tenant,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 from celery import signals
@@ -22,15 +21,11 @@ def _check_settings(**_: Any) -> None:
     # A refused setting (loopback webhooks outside local/test) stops the worker at start.
     # Celery logs and swallows exceptions from signal receivers: SystemExit is not.
     try:
-        settings = notify_settings()
+        notify_settings()
     except SettingsError as exc:
         log.critical("%s", exc)
         raise SystemExit(f"taskport: {exc}") from None
     green_polling.install()
-    if "gevent" in sys.modules:
-        from workers.notifications.webhooks import resolver_gate
-
-        resolver_gate.pool_threads(settings.webhook_resolver_threads)
 
 
 @catalog_task(app, "notifications.send_email")

@@ -114,12 +114,13 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
         resolver: ssrf.Resolver = ssrf.system_resolver,
         allow_loopback: bool = False,
         inner: httpcore.NetworkBackend | None = None,
+        resolver_threads: int = 32,
         resolves_per_tenant: int = 4,
     ) -> None:
         self._resolver = resolver
         self._allow_loopback = allow_loopback
         self._inner = inner or httpcore.SyncBackend()
-        self._gate = ResolverGate(resolves_per_tenant)
+        self._gate = ResolverGate(threads=resolver_threads, per_tenant=resolves_per_tenant)
 
     def connect_tcp(
         self,
@@ -155,7 +156,7 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
             )
         # Resolution counts against the delivery deadline too: a resolver that hangs must
         # not hold a slot. Under the green pool (the notifications queue's) the lookup runs
-        # in the hub's thread pool, within the tenant's share of it (resolver_gate), and a
+        # in the gate's threads, within the tenant's share of them (resolver_gate), and a
         # gevent timeout ends the wait.
         import gevent
 
@@ -226,11 +227,15 @@ def build_client(
     allow_loopback: bool = False,
     max_connections: int = 128,
     shards: int = 16,
+    resolver_threads: int = 32,
     resolves_per_tenant: int = 4,
 ) -> httpx.Client:
     """One client per worker process: keep-alive, bounded pools, no redirects, no proxies."""
     backend = CheckedNetworkBackend(
-        resolver=resolver, allow_loopback=allow_loopback, resolves_per_tenant=resolves_per_tenant
+        resolver=resolver,
+        allow_loopback=allow_loopback,
+        resolver_threads=resolver_threads,
+        resolves_per_tenant=resolves_per_tenant,
     )
     per_shard = max(1, -(-max_connections // shards))
     limits = httpx.Limits(

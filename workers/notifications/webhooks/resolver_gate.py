@@ -1,22 +1,23 @@
-"""Webhook name resolution under the green pool, with a per-tenant share of its threads.
+"""Webhook name resolution under the green pool: its own threads, a share per tenant.
 
-gevent resolves names in its hub's thread pool (10 threads unless the worker sets more),
-and ``getaddrinfo`` blocks its thread until the system resolver gives up: with glibc's
-defaults 5 s per try, 2 tries, per nameserver and per address family, however short the
-delivery's deadline. A delivery that stops waiting leaves its thread busy. Without a gate,
-one tenant whose endpoints' DNS never answers would fill the pool and every tenant's new
-connections would wait on DNS. So a tenant may hold at most ``per_tenant`` of the pool's
-threads, counted until its lookups really end; waiting for a turn is green and ends with
-the caller's deadline.
+``getaddrinfo`` blocks an OS thread until the system resolver gives up (with glibc's
+defaults 5 s per try, 2 tries, per nameserver and per address family), however short the
+delivery's deadline, and a delivery that stops waiting leaves its thread busy. gevent
+resolves in its hub's thread pool (10 threads), which the broker, the result backend and
+the AWS SDK resolve in too. So webhook lookups run in a pool of their own, and one tenant
+may hold only ``per_tenant`` of its threads, counted until its lookups really end: a
+tenant whose endpoints' DNS never answers slows its own deliveries, not other tenants'
+(unless several such tenants fill the pool together) and not the worker's own
+connections. Waiting for a turn is green and ends with the caller's deadline.
 """
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
+from functools import cache
 from typing import Any
 
 from workers.contract import ssrf
@@ -41,17 +42,22 @@ class _Share:
 
 
 class ResolverGate:
-    """At most ``per_tenant`` lookups of one tenant (without a tenant: of one hostname)
-    in the hub's thread pool at a time."""
+    """Lookups in a pool of ``threads`` threads, at most ``per_tenant`` of one tenant
+    (without a tenant: of one hostname) at a time. Used from the hub's thread only."""
 
-    def __init__(self, per_tenant: int) -> None:
+    def __init__(self, *, threads: int, per_tenant: int) -> None:
+        self._threads = threads
         self._per_tenant = per_tenant
         self._shares: dict[str, _Share] = {}
+        self._pool: Any = None  # built on first use: after fork, on the worker's hub
 
     def resolve(self, resolver: ssrf.Resolver, host: str, port: int) -> list[str]:
-        from gevent import get_hub
         from gevent.lock import Semaphore
+        from gevent.threadpool import ThreadPool
 
+        getaddrinfo = _real_getaddrinfo()
+        if self._pool is None:
+            self._pool = ThreadPool(self._threads)
         key = _tenant.get() or f"host:{host}"
         share = self._shares.get(key)
         if share is None:
@@ -63,14 +69,16 @@ class ResolverGate:
             self._leave(key, share, holding=False)
             raise
         try:
-            job = get_hub().threadpool.spawn(_native(resolver), host, port)
+            job = self._pool.spawn(_lookup, resolver, host, port, getaddrinfo)
         except BaseException:
             self._leave(key, share, holding=True)
             raise
         # The turn is given back when the thread is done, not when the caller gives up.
         job.rawlink(lambda _: self._leave(key, share, holding=True))
-        result: list[str] = job.get()
-        return result
+        answers, error = job.get()
+        if error is not None:
+            raise error
+        return list(answers)
 
     def _leave(self, key: str, share: _Share, *, holding: bool) -> None:
         if holding:
@@ -84,22 +92,31 @@ class ResolverGate:
         return len(self._shares)
 
 
-def _native(resolver: ssrf.Resolver) -> ssrf.Resolver:
-    """The system resolver with the real ``getaddrinfo``: it runs in a pool thread, where
-    gevent's patched one would start a hub and another pool of its own."""
-    if resolver is not ssrf.system_resolver:
-        return resolver
+def _lookup(
+    resolver: ssrf.Resolver, host: str, port: int, getaddrinfo: Callable[..., Any] | None
+) -> tuple[list[str], Exception | None]:
+    # Runs in a pool thread. An error is handed back as a value: raised here, gevent would
+    # print it as an unhandled error of the pool before the caller re-raises it.
+    token = ssrf.lookup_function.set(getaddrinfo)
+    try:
+        return resolver(host, port), None
+    except Exception as exc:
+        return [], exc
+    finally:
+        ssrf.lookup_function.reset(token)
+
+
+@cache
+def _real_getaddrinfo() -> Callable[..., Any] | None:
+    """The unpatched ``getaddrinfo`` if gevent patched socket (else None: socket's own)."""
+    # The first lookup of a str host imports the idna codec. In pool threads under monkey
+    # patching, several first imports at once can deadlock on gevent's import locks
+    # (gevent#349; gevent's own resolver imports it up front too), so import it here, in
+    # the hub's thread.
+    "x".encode("idna")
     from gevent import monkey
 
     if not monkey.is_module_patched("socket"):
-        return resolver
-    original = monkey.get_original("socket", "getaddrinfo")
-    return partial(ssrf.system_resolver, getaddrinfo=original)
-
-
-def pool_threads(at_least: int) -> None:
-    """Let the hub's thread pool (gevent's resolver runs there) grow to ``at_least``."""
-    from gevent import get_hub
-
-    pool = get_hub().threadpool
-    pool.maxsize = max(pool.maxsize, at_least)
+        return None
+    original: Callable[..., Any] = monkey.get_original("socket", "getaddrinfo")
+    return original
