@@ -79,6 +79,26 @@ def test_a_task_that_keeps_killing_its_pool_child_fails_instead_of_looping(
     assert task_id not in queued_task_ids(redis_client, QUEUE)
 
 
+def test_a_green_worker_brings_back_a_dead_workers_task(
+    api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
+) -> None:
+    # No prefork worker runs here: the second gevent worker itself must restore the
+    # message the first one left unacknowledged (Celery's synloop never did).
+    first = fleet.start(concurrency=2, pool="gevent", visibility_timeout=SHORT_VISIBILITY)
+    task_id = api.submit("diagnostics.sleep", {"seconds": 2, "steps": 4}).body["id"]
+    api.wait_for_state(task_id, records.PROGRESS, timeout=20)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait_exit(timeout=10)
+    assert task_id in unacked_task_ids(redis_client)
+
+    second = fleet.start(concurrency=2, pool="gevent", visibility_timeout=SHORT_VISIBILITY)
+    body = api.wait_for_state(task_id, *FINAL, timeout=SHORT_VISIBILITY + 30)
+    assert body["state"] == records.SUCCESS, body
+    assert body["attempts"] == 2
+    assert succeeded_in(second.log(), task_id)
+    assert task_id not in unacked_task_ids(redis_client)
+
+
 def test_worker_killed_task_returns_after_the_visibility_timeout(
     api: ApiCaller, fleet: WorkerFleet, redis_client: redis.Redis
 ) -> None:

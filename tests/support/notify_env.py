@@ -215,13 +215,7 @@ class NotificationsWorker(WorkerProcess):
         spec = catalog.QUEUES["notifications"]
         kwargs.setdefault("queues", ("notifications",))
         kwargs.setdefault("concurrency", spec.concurrency)
-        super().__init__(*args, **kwargs)
-        self.pool = pool or spec.pool
-
-    def argv(self) -> list[str]:
-        argv = super().argv()
-        argv[argv.index("--pool") + 1] = self.pool
-        return argv
+        super().__init__(*args, pool=pool or spec.pool, **kwargs)
 
 
 def submit(client: Any, task: str, kwargs: dict[str, Any], tenant: str = "acme") -> str:

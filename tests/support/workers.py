@@ -71,8 +71,10 @@ class WorkerProcess:
         unacked_restore_interval: int = 1,
         visibility_timeout: int | None = None,
         extra_env: Mapping[str, str] | None = None,
+        pool: str = "prefork",
     ) -> None:
         self.name = f"w{next(_counter)}-{uuid.uuid4().hex[:6]}"
+        self.pool = pool
         self.redis_url = redis_url
         self.queues = None if queues is None else tuple(queues)
         self.concurrency = concurrency
@@ -106,7 +108,7 @@ class WorkerProcess:
             "-c",
             str(self.concurrency),
             "--pool",
-            "prefork",
+            self.pool,
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",

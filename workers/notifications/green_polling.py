@@ -6,10 +6,17 @@ on the other sockets (pidbox) before it looks at its credit again, so a busy wor
 work in bursts with ~2 s gaps (measured: 20 emails/s became 7-10/s). While credit is
 exhausted we poll in short slices instead, so a finished task's slot is refilled within
 ~50 ms. An idle worker keeps the 2 s wait (BRPOP wakes it).
+
+It also restores dead workers' unacknowledged messages. kombu does that on a timer in the
+event loop (prefork's ``asynloop``); in ``synloop`` it tries only after a poll that
+returned nothing at all, and an idle BRPOP returns nil every second, which ends the poll
+first. So a green worker never restored: a worker killed with tasks in flight had them
+back only when a prefork worker happened to be running.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 _SLICE_SECONDS = 0.05
@@ -24,6 +31,7 @@ def install() -> None:
         return
 
     def get(self: Any, callback: Any, timeout: float | None = None) -> Any:
+        _restore_when_due(self)
         starved = any(
             not channel.qos.can_consume() for channel in self._channels if channel.active_queues
         )
@@ -33,3 +41,16 @@ def install() -> None:
 
     get._taskport_sliced = True  # type: ignore[attr-defined]
     poller.get = get  # type: ignore[method-assign]
+
+
+def _restore_when_due(poller: Any) -> None:
+    """kombu's restore of messages unacknowledged past the visibility timeout, every
+    ``unacked_restore_interval`` seconds (a Redis mutex keeps it to one worker at a time)."""
+    now = time.monotonic()
+    if now < getattr(poller, "_taskport_restore_at", 0.0):
+        return
+    channels = [channel for channel in poller._channels if channel.active_queues]
+    if not channels:
+        return
+    poller._taskport_restore_at = now + channels[0].unacked_restore_interval
+    poller.maybe_restore_messages()
