@@ -17,7 +17,6 @@ class _Connection(NamedTuple):
     client: redis.Redis
     set_state: Any  # registered scripts (EVALSHA after the first call)
     start: Any
-    start_green: Any
     count_lost_run: Any
 
 
@@ -52,7 +51,6 @@ def _connection() -> _Connection:
             client,
             client.register_script(scripts.SET_STATE),
             client.register_script(scripts.START),
-            client.register_script(scripts.START_GREEN),
             client.register_script(scripts.COUNT_LOST_RUN),
         )
     return _conn
@@ -73,17 +71,12 @@ def set_state(task_id: str, state: str, **fields: Any) -> str | None:
     return prev or None
 
 
-def start(task_id: str, *, green: bool = False) -> str | None:
+def start(task_id: str) -> str | None:
     """Begin a run in one round trip: ``CANCELLED`` if the durable cancel flag is set,
     ``LOST_TOO_OFTEN`` if its pool process died under it too often (nothing changed in
-    either case), else the record moves to STARTED and the previous state is returned.
-
-    ``green``: the worker runs a green pool, so a previous run that never ended was lost
-    with the whole worker process and is counted here (``scripts.START_GREEN``)."""
+    either case), else the record moves to STARTED and the previous state is returned."""
     fields = {records.F_STARTED: time.time(), records.F_ATTEMPTS: 1}
-    connection = _connection()
-    script = connection.start_green if green else connection.start
-    prev = script(
+    prev = _connection().start(
         keys=[keys.task_record(task_id), keys.cancel_flag(task_id)],
         args=_argv(task_id, records.STARTED, fields),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import logging
 import random
-import sys
 from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar
@@ -84,12 +83,6 @@ class TaskportRequest(Request):
         return super().on_failure(exc_info, send_failed_event, return_ok)
 
 
-def _green_pool() -> bool:
-    """Whether this worker runs a green pool (Celery monkey-patches at start for one)."""
-    monkey = sys.modules.get("gevent.monkey")
-    return monkey is not None and bool(monkey.is_module_patched("socket"))
-
-
 class TaskportTask(Task):
     """Catalog-driven behaviour around a task's ``run``."""
 
@@ -107,7 +100,7 @@ class TaskportTask(Task):
         task_id = self.request.id
         # One round trip: the durable cancel flag and the lost runs are checked and, if
         # neither stops it, the record moves to STARTED (attempts + 1).
-        started = state_store.start(task_id, green=_green_pool()) if task_id else None
+        started = state_store.start(task_id) if task_id else None
         if started == state_store.CANCELLED:
             self._end_revoked("cancelled before start")
         if started == state_store.LOST_TOO_OFTEN:

@@ -75,30 +75,12 @@ return prev
 # Otherwise SET_STATE to STARTED.  KEYS: record, cancel flag.  ARGV: as SET_STATE.
 START_CANCELLED: Final = "__cancelled__"
 START_LOST_TOO_OFTEN: Final = "__lost__"
-_START_CANCEL_CHECK = f"""
+START: Final = (
+    f"""
 if redis.call('EXISTS', KEYS[2]) == 1 then return '{START_CANCELLED}' end
-"""
-_START_LOST_CHECK = f"""
 local lost = tonumber(redis.call('HGET', KEYS[1], '{records.F_LOST_RUNS}') or '0')
 if lost >= {records.MAX_LOST_RUNS} then return '{START_LOST_TOO_OFTEN}' end
 """
-START: Final = _START_CANCEL_CHECK + _START_LOST_CHECK + SET_STATE
-
-# START under a green pool (gevent). There the worker process is the pool: when it dies
-# (out of memory, killed) no main process is left to count the lost run, and the message
-# comes back after the visibility timeout with the record still in a running state. So a
-# run that starts on an unfinished one counts that one as lost. (Under prefork the main
-# process counts, COUNT_LOST_RUN, and requeues at once with the record unchanged, so
-# counting here too would count twice.)  KEYS, ARGV and result: as START.
-START_GREEN: Final = (
-    _START_CANCEL_CHECK
-    + f"""
-local running = redis.call('HGET', KEYS[1], 'state')
-if running == '{records.STARTED}' or running == '{records.PROGRESS}' then
-  redis.call('HINCRBY', KEYS[1], '{records.F_LOST_RUNS}', 1)
-end
-"""
-    + _START_LOST_CHECK
     + SET_STATE
 )
 
