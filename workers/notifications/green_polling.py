@@ -16,8 +16,11 @@ back only when a prefork worker happened to be running.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _SLICE_SECONDS = 0.05
 
@@ -29,9 +32,13 @@ def install() -> None:
     original = poller.get
     if getattr(original, "_taskport_sliced", False):
         return
+    original_restore = poller.maybe_restore_messages
+
+    def maybe_restore_messages(self: Any) -> None:
+        spaced_restore(self, original_restore)
 
     def get(self: Any, callback: Any, timeout: float | None = None) -> Any:
-        _restore_when_due(self)
+        self.maybe_restore_messages()
         starved = any(
             not channel.qos.can_consume() for channel in self._channels if channel.active_queues
         )
@@ -41,16 +48,23 @@ def install() -> None:
 
     get._taskport_sliced = True  # type: ignore[attr-defined]
     poller.get = get  # type: ignore[method-assign]
+    poller.maybe_restore_messages = maybe_restore_messages  # type: ignore[method-assign]
 
 
-def _restore_when_due(poller: Any) -> None:
-    """kombu's restore of messages unacknowledged past the visibility timeout, every
-    ``unacked_restore_interval`` seconds (a Redis mutex keeps it to one worker at a time)."""
+def spaced_restore(poller: Any, restore: Any) -> None:
+    """kombu's restore of messages unacknowledged past the visibility timeout, at most
+    once per half ``unacked_restore_interval``, never raising."""
+    # Half: prefork's event-loop timer calls every interval and must always pass; what is
+    # spaced out is synloop's fallback after every empty poll (20 a second while the 50 ms
+    # slices are in use) and the call at the start of every ``get``.
     now = time.monotonic()
-    if now < getattr(poller, "_taskport_restore_at", 0.0):
-        return
     channels = [channel for channel in poller._channels if channel.active_queues]
-    if not channels:
+    if not channels or now < getattr(poller, "_taskport_restore_at", 0.0):
         return
-    poller._taskport_restore_at = now + channels[0].unacked_restore_interval
-    poller.maybe_restore_messages()
+    poller._taskport_restore_at = now + channels[0].unacked_restore_interval / 2
+    try:
+        restore(poller)
+    except Exception:
+        # kombu catches connection errors only; another (a full Redis refusing the restore's
+        # mutex) must not end the consumer: the next interval tries again.
+        log.warning("restoring unacknowledged messages failed", exc_info=True)
