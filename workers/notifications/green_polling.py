@@ -58,8 +58,10 @@ def spaced_restore(poller: Any, restore: Any) -> None:
     # spaced out is synloop's fallback after every empty poll (20 a second while the 50 ms
     # slices are in use) and the call at the start of every ``get``.
     now = time.monotonic()
+    if now < getattr(poller, "_taskport_restore_at", 0.0):  # the common case: one check
+        return
     channels = [channel for channel in poller._channels if channel.active_queues]
-    if not channels or now < getattr(poller, "_taskport_restore_at", 0.0):
+    if not channels:
         return
     poller._taskport_restore_at = now + channels[0].unacked_restore_interval / 2
     try:

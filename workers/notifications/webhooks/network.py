@@ -27,7 +27,7 @@ import httpcore
 import httpx
 
 from workers.contract import ssrf
-from workers.notifications.webhooks.resolver_gate import ResolverGate
+from workers.notifications.webhooks import resolver_gate
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "webhook_deadline", default=None
@@ -114,13 +114,13 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
         resolver: ssrf.Resolver = ssrf.system_resolver,
         allow_loopback: bool = False,
         inner: httpcore.NetworkBackend | None = None,
-        resolver_threads: int = 32,
-        resolves_per_tenant: int = 4,
+        resolver_threads: int = resolver_gate.DEFAULT_THREADS,
+        resolves_per_tenant: int = resolver_gate.DEFAULT_PER_TENANT,
     ) -> None:
         self._resolver = resolver
         self._allow_loopback = allow_loopback
         self._inner = inner or httpcore.SyncBackend()
-        self._gate = ResolverGate(threads=resolver_threads, per_tenant=resolves_per_tenant)
+        self._gate = resolver_gate.ResolverGate(threads=resolver_threads, per_tenant=resolves_per_tenant)
 
     def connect_tcp(
         self,
@@ -227,8 +227,8 @@ def build_client(
     allow_loopback: bool = False,
     max_connections: int = 128,
     shards: int = 16,
-    resolver_threads: int = 32,
-    resolves_per_tenant: int = 4,
+    resolver_threads: int = resolver_gate.DEFAULT_THREADS,
+    resolves_per_tenant: int = resolver_gate.DEFAULT_PER_TENANT,
 ) -> httpx.Client:
     """One client per worker process: keep-alive, bounded pools, no redirects, no proxies."""
     backend = CheckedNetworkBackend(

@@ -22,6 +22,10 @@ from typing import Any
 
 from workers.contract import ssrf
 
+# Defaults for clients built without the worker's settings (which document the same).
+DEFAULT_THREADS = 32
+DEFAULT_PER_TENANT = 4
+
 _tenant: contextvars.ContextVar[str | None] = contextvars.ContextVar("webhook_tenant", default=None)
 
 
