@@ -120,7 +120,9 @@ class CheckedNetworkBackend(httpcore.NetworkBackend):
         self._resolver = resolver
         self._allow_loopback = allow_loopback
         self._inner = inner or httpcore.SyncBackend()
-        self._gate = resolver_gate.ResolverGate(threads=resolver_threads, per_tenant=resolves_per_tenant)
+        self._gate = resolver_gate.ResolverGate(
+            threads=resolver_threads, per_tenant=resolves_per_tenant
+        )
 
     def connect_tcp(
         self,
